@@ -1,0 +1,121 @@
+/* wsi-fetch - print the store's orders from the highwater mark on, one envelope a line.
+ * It changes nothing: the mark moves only when wsi-stage commits what it printed. */
+#include "cli.h"
+#include "db.h"
+#include "store.h"
+#include "timeutil.h"
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: wsi-fetch [-c FILE] [-d DB] [-v] [-q] [--since TIME | --id N]\n"
+		   "Print the store's orders modified since the highwater mark (less the overlap),\n"
+		   "one JSON envelope per line, with mark lines between stretches read whole.\n"
+		   "  --since TIME  read from TIME for this run (the mark is not moved)\n"
+		   "  --id N        read orders with ids above N for this run (the mark is not moved)\n"
+		   "See wsi-fetch(1) and wsi(7).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"since", required_argument, NULL, 'S'}, {"id", required_argument, NULL, 'I'},
+		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {0, 0, 0, 0}};
+	wsi_cli cli = {0};
+	wsi_fetch_plan plan = {.marks = 1};
+	const char *since = NULL, *id = NULL;
+	int opt;
+	wsi_msg_init("wsi-fetch");
+	while ((opt = getopt_long(argc, argv, WSI_COMMON_OPTS, longopts, NULL)) != -1) {
+		if (wsi_cli_opt(&cli, opt, optarg, usage))
+			continue;
+		if (opt == 'S')
+			since = optarg;
+		else if (opt == 'I')
+			id = optarg;
+		else {
+			usage(stderr);
+			return WSI_EXIT_USAGE;
+		}
+	}
+	if (optind < argc || (since && id)) {
+		wsi_err(since && id ? "--since and --id cannot be used together" : "unexpected argument '%s'",
+			argv[optind < argc ? optind : 0]);
+		usage(stderr);
+		return WSI_EXIT_USAGE;
+	}
+	if (since && wsi_time_parse(since, &plan.lower)) {
+		wsi_err("--since '%s' is not a time (2024-05-14T13:20:00Z)", since);
+		return WSI_EXIT_USAGE;
+	}
+	if (id && (!*id || strspn(id, "0123456789") != strlen(id) || strlen(id) >= sizeof plan.since_id)) {
+		wsi_err("--id '%s' is not an order id (digits)", id);
+		return WSI_EXIT_USAGE;
+	}
+
+	wsi_config *cfg;
+	sqlite3 *db;
+	wsi_error e = {0};
+	wsi_cli_open(&cli, &cfg, &db);
+	wsi_store *store = wsi_store_open(cfg, &e);
+	if (!store) {
+		wsi_db_close(db);
+		wsi_config_free(cfg);
+		return wsi_report(&e);
+	}
+	const char *name = wsi_store_name(store);
+	if (since) {
+		plan.have_lower = 1;
+		plan.marks = 0;
+	} else if (id) {
+		plan.id_mode = 1;
+		plan.marks = 0;
+		snprintf(plan.since_id, sizeof plan.since_id, "%s", id);
+	} else {
+		/* The mark: time unless the config keeps an id mark. */
+		wsi_mark m;
+		const char *kind = wsi_conf(cfg, "store", "mark", "time");
+		long overlap;
+		if (strcmp(kind, "time") && strcmp(kind, "id")) {
+			wsi_fail(&e, WSI_EXIT_CONFIG, "%s:%d: [store] mark must be time or id", wsi_config_path(cfg),
+				 wsi_conf_line(cfg, "store", "mark"));
+			goto out;
+		}
+		if (wsi_conf_int(cfg, "store", "overlap", 300, 1, 86400 * 30, &overlap, &e))
+			goto out;
+		int found = wsi_mark_get(db, name, kind, &m, &e);
+		if (found < 0)
+			goto out;
+		if (!strcmp(kind, "id")) {
+			plan.id_mode = 1;
+			snprintf(plan.since_id, sizeof plan.since_id, "%s", found ? m.value : "0");
+		} else if (found) {
+			if (wsi_time_parse(m.value, &plan.lower)) {
+				wsi_fail(&e, WSI_EXIT_LOCAL, "the mark of %s is not a time ('%s'): set it with wsi-hwm set",
+					 name, m.value);
+				goto out;
+			}
+			plan.lower -= overlap;
+			plan.have_lower = 1;
+		}
+	}
+	/* The database is not needed while the store is read. */
+	wsi_db_close(db);
+	db = NULL;
+	wsi_fetch_stats st = {0};
+	int rc = wsi_store_fetch(store, &plan, stdout, &st, &e);
+	wsi_info("%ld orders in %ld pages, %ld requests, %ld stretches (%ld read again), %ld marks",
+		 st.orders, st.pages, st.requests, st.stretches, st.rereads, st.marks);
+	if (rc)
+		goto out;
+	e.status = 0;
+out:
+	wsi_store_close(store);
+	wsi_db_close(db);
+	wsi_config_free(cfg);
+	int status = e.status ? wsi_report(&e) : 0;
+	int cs = wsi_close_stdout();
+	return status ? status : cs;
+}

@@ -1,0 +1,25 @@
+/* cli.h - what every tool shares on its command line: -c -d -v -q -h -V, and opening. */
+#ifndef WSI_CLI_H
+#define WSI_CLI_H
+#include <sqlite3.h>
+#include <stdio.h>
+#include "config.h"
+
+#define WSI_VERSION "0.1.0"
+/* getopt letters every tool takes; tools append their own. */
+#define WSI_COMMON_OPTS "c:d:vqhV"
+
+typedef struct wsi_cli {
+	const char *config_path;
+	const char *db_path;
+	int verbosity;
+} wsi_cli;
+
+/* Handle one common option. Returns 1 if handled, 0 if not common; exits for -h/-V
+ * after calling usage(stdout). */
+int wsi_cli_opt(wsi_cli *cli, int opt, const char *arg, void (*usage)(FILE *));
+/* Load the config and open the database as the tool needs (db may be NULL to skip).
+ * On failure prints the message and exits with its status. */
+void wsi_cli_open(wsi_cli *cli, wsi_config **cfg, sqlite3 **db);
+
+#endif

@@ -1,0 +1,38 @@
+/* json.h - JSON in: exact numbers, raw spans, and small getters over jansson. */
+#ifndef WSI_JSON_H
+#define WSI_JSON_H
+#include <jansson.h>
+#include <stddef.h>
+#include "decimal.h"
+#include "msg.h"
+
+/* Parse one JSON value from buf. Numbers with a fraction or exponent come back as
+ * strings holding their exact text (jansson would make them doubles); integers stay
+ * integers. `where` names the input in the error ("<stdin>:12"). */
+json_t *wsi_json_parse(const char *buf, size_t len, const char *where, wsi_error *e);
+/* Skip one JSON value starting at s[*pos] (leading whitespace allowed); *pos is left
+ * just after it. Checks the structure, not the contents. 0, or -1 if malformed. */
+int wsi_json_skip(const char *s, size_t n, size_t *pos);
+/* Skip whitespace. */
+size_t wsi_json_ws(const char *s, size_t n, size_t pos);
+/* Iterate over the members of the object in s[0..n): calls fn(key, keylen, value span)
+ * for each; fn returns nonzero to stop. Keys are raw (escapes not decoded). */
+typedef int (*wsi_json_member_fn)(void *ud, const char *key, size_t klen, const char *val, size_t vlen);
+int wsi_json_members(const char *s, size_t n, wsi_json_member_fn fn, void *ud);
+/* Iterate over the elements of the array in s[0..n). */
+typedef int (*wsi_json_item_fn)(void *ud, const char *val, size_t vlen);
+int wsi_json_items(const char *s, size_t n, wsi_json_item_fn fn, void *ud);
+
+/* Getters that tolerate absence and null: */
+const char *wsi_jstr(const json_t *o, const char *key);  /* string, or NULL */
+/* A value as text: strings as they are, integers printed, true/false; NULL otherwise. */
+const char *wsi_jtext(const json_t *o, const char *key, char *buf, size_t n);
+/* Money or quantity from a string ("19.99"), an integer or an exact real. Absent, null or ""
+ * gives `dflt`'s value and returns 1; 0 when read; -1 when present but not a decimal. */
+int wsi_jdec(const json_t *o, const char *key, wsi_dec dflt, wsi_dec *out);
+/* Set key to a decimal string with at least 2 decimals. */
+int wsi_jset_dec(json_t *o, const char *key, wsi_dec d);
+/* Dump compactly with sorted keys (stable for hashing). Caller frees. */
+char *wsi_json_dump(const json_t *v);
+
+#endif

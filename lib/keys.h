@@ -1,0 +1,27 @@
+/* keys.h - order keys (STORE:ID) in: arguments, else stdin lines when it is not a terminal. */
+#ifndef WSI_KEYS_H
+#define WSI_KEYS_H
+#include <stdio.h>
+#include "msg.h"
+
+typedef struct wsi_keys {
+	char **argv;
+	int argc, i;
+	FILE *in;
+	char *line;
+	size_t cap;
+	long lineno;
+} wsi_keys;
+
+/* Keys come from argv[0..argc) if argc > 0, else from stdin when it is not a terminal,
+ * else there are none (the tool then says what it expected). */
+void wsi_keys_init(wsi_keys *k, int argc, char **argv);
+/* 1 with store and id filled, 0 at the end, -1 with *e naming the bad key and where. */
+int wsi_keys_next(wsi_keys *k, char *store, size_t sn, char *id, size_t idn, wsi_error *e);
+void wsi_keys_free(wsi_keys *k);
+/* Split "shop:10231" at its last colon; checks both parts. 0 or -1. */
+int wsi_key_split(const char *key, char *store, size_t sn, char *id, size_t idn);
+/* Is s a valid store name (letters, digits, '_', '-', '.'; 1..64 chars)? */
+int wsi_store_name_ok(const char *s);
+
+#endif

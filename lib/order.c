@@ -1,0 +1,536 @@
+/* order.c - store orders to the canonical order the Sage half works from. */
+#include "order.h"
+#include "decimal.h"
+#include "json.h"
+#include "timeutil.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *wsi_order_default_post_statuses(const char *source)
+{
+	if (strcmp(source, "shopify") == 0)
+		return "pending,authorized,partially_paid,paid,partially_refunded";
+	return "processing,completed";
+}
+
+const char *wsi_order_raw_id(const json_t *raw, char *buf, size_t n)
+{
+	const char *id = wsi_jtext(raw, "id", buf, n);
+	return id && *id && strcmp(id, "true") && strcmp(id, "false") ? id : NULL;
+}
+
+int wsi_order_raw_modified(const char *source, const json_t *raw, long long *epoch)
+{
+	const char *m = strcmp(source, "shopify") == 0 ? wsi_jstr(raw, "updated_at")
+						       : wsi_jstr(raw, "date_modified_gmt");
+	int64_t t;
+	if (!m && strcmp(source, "shopify") != 0)
+		m = wsi_jstr(raw, "date_created_gmt");
+	if (!m || wsi_time_parse(m, &t))
+		return -1;
+	*epoch = t;
+	return 0;
+}
+
+static void utf8_put(char **o, unsigned long cp)
+{
+	unsigned char *p = (unsigned char *)*o;
+	if (cp < 0x80) {
+		*p++ = (unsigned char)cp;
+	} else if (cp < 0x800) {
+		*p++ = (unsigned char)(0xC0 | (cp >> 6));
+		*p++ = (unsigned char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		*p++ = (unsigned char)(0xE0 | (cp >> 12));
+		*p++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		*p++ = (unsigned char)(0x80 | (cp & 0x3F));
+	} else {
+		*p++ = (unsigned char)(0xF0 | (cp >> 18));
+		*p++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+		*p++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		*p++ = (unsigned char)(0x80 | (cp & 0x3F));
+	}
+	*o = (char *)p;
+}
+
+void wsi_html_decode(char *s)
+{
+	static const struct { const char *name; unsigned long cp; } ent[] = {
+		{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}, {"nbsp", 0xA0},
+		{"ndash", 0x2013}, {"mdash", 0x2014}, {"hellip", 0x2026}, {"times", 0xD7},
+		{"lsquo", 0x2018}, {"rsquo", 0x2019}, {"ldquo", 0x201C}, {"rdquo", 0x201D},
+		{"euro", 0x20AC}, {"pound", 0xA3}, {"reg", 0xAE}, {"trade", 0x2122}, {"copy", 0xA9},
+		{NULL, 0}};
+	char *o = s;
+	while (*s) {
+		if (*s == '&') {
+			char *semi = strchr(s, ';');
+			if (semi && semi - s <= 10) {
+				unsigned long cp = 0;
+				int ok = 0;
+				if (s[1] == '#') {
+					char *end;
+					cp = (s[2] == 'x' || s[2] == 'X') ? strtoul(s + 3, &end, 16) : strtoul(s + 2, &end, 10);
+					ok = end == semi && cp > 0 && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+				} else {
+					for (int i = 0; ent[i].name; i++)
+						if ((size_t)(semi - s - 1) == strlen(ent[i].name) &&
+						    strncmp(s + 1, ent[i].name, strlen(ent[i].name)) == 0) {
+							cp = ent[i].cp;
+							ok = 1;
+							break;
+						}
+				}
+				/* the UTF-8 form is never longer than the entity */
+				if (ok) {
+					utf8_put(&o, cp);
+					s = semi + 1;
+					continue;
+				}
+			}
+		}
+		*o++ = *s++;
+	}
+	*o = 0;
+}
+
+/* Building state: the first error wins and names its field. */
+struct cx {
+	wsi_error *e;
+	int failed;
+};
+
+static void bad(struct cx *c, const char *field, const json_t *o, const char *key)
+{
+	if (c->failed)
+		return;
+	c->failed = 1;
+	char *v = json_dumps(json_object_get(o, key), JSON_ENCODE_ANY | JSON_COMPACT);
+	wsi_fail(c->e, WSI_EXIT_ORDERS, "%s: %.60s is not an amount", field, v ? v : "?");
+	free(v);
+}
+
+static wsi_dec money(struct cx *c, const json_t *o, const char *key, const char *field)
+{
+	wsi_dec d = {0};
+	if (wsi_jdec(o, key, (wsi_dec){0}, &d) < 0)
+		bad(c, field, o, key);
+	return d;
+}
+
+static void put_str(json_t *o, const char *key, const char *v)
+{
+	json_object_set_new(o, key, json_string(v ? v : ""));
+}
+
+static void put_text(json_t *o, const char *key, const json_t *src, const char *skey)
+{
+	char buf[64];
+	const char *v = wsi_jtext(src, skey, buf, sizeof buf);
+	if (v && !json_is_boolean(json_object_get(src, skey)))
+		json_object_set_new(o, key, json_string(v));
+	else
+		json_object_set_new(o, key, json_string(""));
+}
+
+static void put_time(json_t *o, const char *key, const char *v)
+{
+	int64_t t;
+	char buf[32];
+	if (v && wsi_time_parse(v, &t) == 0)
+		json_object_set_new(o, key, json_string(wsi_time_fmt(t, buf, sizeof buf)));
+	else
+		json_object_set_new(o, key, json_null());
+}
+
+static json_t *address(const json_t *a, int shopify)
+{
+	json_t *o = json_object();
+	char name[512];
+	const char *fn = wsi_jstr(a, "first_name"), *ln = wsi_jstr(a, "last_name");
+	const char *full = shopify ? wsi_jstr(a, "name") : NULL;
+	if (!full || !*full) {
+		snprintf(name, sizeof name, "%s%s%s", fn ? fn : "", fn && *fn && ln && *ln ? " " : "",
+			 ln ? ln : "");
+		full = name;
+	}
+	put_str(o, "name", full);
+	put_str(o, "company", wsi_jstr(a, "company"));
+	put_str(o, "address1", wsi_jstr(a, shopify ? "address1" : "address_1"));
+	put_str(o, "address2", wsi_jstr(a, shopify ? "address2" : "address_2"));
+	put_str(o, "city", wsi_jstr(a, "city"));
+	put_str(o, "state", wsi_jstr(a, shopify ? "province_code" : "state"));
+	put_str(o, "postcode", wsi_jstr(a, shopify ? "zip" : "postcode"));
+	put_str(o, "country", wsi_jstr(a, shopify ? "country_code" : "country"));
+	put_str(o, "phone", wsi_jstr(a, "phone"));
+	const char *email = wsi_jstr(a, "email");
+	if (email)
+		put_str(o, "email", email);
+	return o;
+}
+
+static json_t *line_obj(const char *sku, const char *name, const char *line_id, const char *product)
+{
+	json_t *l = json_object();
+	char *nm = strdup(name ? name : "");
+	if (nm)
+		wsi_html_decode(nm);
+	put_str(l, "sku", sku);
+	put_str(l, "name", nm);
+	put_str(l, "line_id", line_id);
+	put_str(l, "product_id", product);
+	free(nm);
+	return l;
+}
+
+static json_t *woocommerce(const json_t *r, struct cx *c)
+{
+	json_t *o = json_object(), *lines = json_array(), *ship = json_array(), *fees = json_array(),
+	       *coupons = json_array();
+	char buf[64], field[96];
+	wsi_dec items = {0}, tax = {0}, shipping = {0}, feesum = {0}, discount = {0};
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_object_get(r, "line_items"), i, v) {
+		char b1[32], b2[32];
+		json_t *l = line_obj(wsi_jstr(v, "sku"), wsi_jstr(v, "name"), wsi_jtext(v, "id", b1, sizeof b1),
+				     wsi_jtext(v, "product_id", b2, sizeof b2));
+		snprintf(field, sizeof field, "line_items[%zu].quantity", i);
+		wsi_dec q = money(c, v, "quantity", field);
+		snprintf(field, sizeof field, "line_items[%zu].subtotal", i);
+		wsi_dec sub = money(c, v, "subtotal", field);
+		snprintf(field, sizeof field, "line_items[%zu].total", i);
+		wsi_dec tot = money(c, v, "total", field);
+		snprintf(field, sizeof field, "line_items[%zu].total_tax", i);
+		wsi_dec t = money(c, v, "total_tax", field);
+		wsi_dec unit = {0};
+		if (q.v)
+			wsi_dec_div(sub, q, &unit);
+		wsi_jset_dec(l, "quantity", q);
+		wsi_jset_dec(l, "unit_price", unit);
+		wsi_jset_dec(l, "subtotal", sub);
+		wsi_jset_dec(l, "discount", wsi_dec_sub(sub, tot));
+		wsi_jset_dec(l, "total", tot);
+		wsi_jset_dec(l, "tax", t);
+		items = wsi_dec_add(items, tot);
+		tax = wsi_dec_add(tax, t);
+		json_array_append_new(lines, l);
+	}
+	json_array_foreach(json_object_get(r, "shipping_lines"), i, v) {
+		json_t *s = json_object();
+		put_str(s, "method", wsi_jstr(v, "method_id"));
+		put_str(s, "title", wsi_jstr(v, "method_title"));
+		snprintf(field, sizeof field, "shipping_lines[%zu].total", i);
+		wsi_dec tot = money(c, v, "total", field);
+		snprintf(field, sizeof field, "shipping_lines[%zu].total_tax", i);
+		wsi_dec t = money(c, v, "total_tax", field);
+		wsi_jset_dec(s, "total", tot);
+		wsi_jset_dec(s, "tax", t);
+		shipping = wsi_dec_add(shipping, tot);
+		tax = wsi_dec_add(tax, t);
+		json_array_append_new(ship, s);
+	}
+	json_array_foreach(json_object_get(r, "fee_lines"), i, v) {
+		json_t *f = json_object();
+		char *nm = strdup(wsi_jstr(v, "name") ? wsi_jstr(v, "name") : "");
+		if (nm)
+			wsi_html_decode(nm);
+		put_str(f, "name", nm);
+		free(nm);
+		snprintf(field, sizeof field, "fee_lines[%zu].total", i);
+		wsi_dec tot = money(c, v, "total", field);
+		snprintf(field, sizeof field, "fee_lines[%zu].total_tax", i);
+		wsi_dec t = money(c, v, "total_tax", field);
+		wsi_jset_dec(f, "total", tot);
+		wsi_jset_dec(f, "tax", t);
+		feesum = wsi_dec_add(feesum, tot);
+		tax = wsi_dec_add(tax, t);
+		json_array_append_new(fees, f);
+	}
+	json_array_foreach(json_object_get(r, "coupon_lines"), i, v) {
+		json_t *cp = json_object();
+		put_str(cp, "code", wsi_jstr(v, "code"));
+		snprintf(field, sizeof field, "coupon_lines[%zu].discount", i);
+		wsi_dec d = money(c, v, "discount", field);
+		snprintf(field, sizeof field, "coupon_lines[%zu].discount_tax", i);
+		wsi_jset_dec(cp, "discount", d);
+		wsi_jset_dec(cp, "discount_tax", money(c, v, "discount_tax", field));
+		json_array_append_new(coupons, cp);
+	}
+	discount = money(c, r, "discount_total", "discount_total");
+	wsi_dec total = money(c, r, "total", "total");
+	wsi_dec total_tax = money(c, r, "total_tax", "total_tax");
+	wsi_dec refunded = {0};
+	json_array_foreach(json_object_get(r, "refunds"), i, v) {
+		snprintf(field, sizeof field, "refunds[%zu].total", i);
+		wsi_dec rt = money(c, v, "total", field);
+		refunded = wsi_dec_add(refunded, rt.v < 0 ? (wsi_dec){-rt.v} : rt);
+	}
+	(void)tax;
+
+	put_text(o, "number", r, "number");
+	put_str(o, "status", wsi_jstr(r, "status"));
+	put_time(o, "created", wsi_jstr(r, "date_created_gmt"));
+	put_str(o, "currency", wsi_jstr(r, "currency"));
+	json_object_set_new(o, "prices_include_tax", json_boolean(json_is_true(json_object_get(r, "prices_include_tax"))));
+	const json_t *billing = json_object_get(r, "billing");
+	json_t *cust = json_object();
+	const char *cid = wsi_jtext(r, "customer_id", buf, sizeof buf);
+	put_str(cust, "id", cid && strcmp(cid, "0") ? cid : "");
+	put_str(cust, "email", wsi_jstr(billing, "email"));
+	put_str(cust, "first_name", wsi_jstr(billing, "first_name"));
+	put_str(cust, "last_name", wsi_jstr(billing, "last_name"));
+	put_str(cust, "company", wsi_jstr(billing, "company"));
+	put_str(cust, "phone", wsi_jstr(billing, "phone"));
+	json_object_set_new(o, "customer", cust);
+	json_object_set_new(o, "billing", address(billing, 0));
+	json_object_set_new(o, "shipping", address(json_object_get(r, "shipping"), 0));
+	json_object_set_new(o, "lines", lines);
+	json_object_set_new(o, "shipping_lines", ship);
+	json_object_set_new(o, "fees", fees);
+	json_object_set_new(o, "coupons", coupons);
+	json_t *pay = json_object();
+	const char *paid_at = wsi_jstr(r, "date_paid_gmt");
+	put_str(pay, "method", wsi_jstr(r, "payment_method"));
+	put_str(pay, "title", wsi_jstr(r, "payment_method_title"));
+	put_str(pay, "transaction", wsi_jstr(r, "transaction_id"));
+	json_object_set_new(pay, "paid", json_boolean(paid_at && *paid_at));
+	wsi_jset_dec(pay, "amount", paid_at && *paid_at ? total : (wsi_dec){0});
+	put_time(pay, "date", paid_at);
+	json_object_set_new(o, "payment", pay);
+	json_t *tot = json_object();
+	wsi_jset_dec(tot, "items", items);
+	wsi_jset_dec(tot, "discount", discount);
+	wsi_jset_dec(tot, "shipping", shipping);
+	wsi_jset_dec(tot, "fees", feesum);
+	wsi_jset_dec(tot, "tax", total_tax);
+	wsi_jset_dec(tot, "total", total);
+	wsi_jset_dec(tot, "refunded", refunded);
+	json_object_set_new(o, "totals", tot);
+	put_str(o, "note", wsi_jstr(r, "customer_note"));
+	return o;
+}
+
+/* Sum of the "price" (or `key`) members of an array of objects. */
+static wsi_dec sum_of(struct cx *c, const json_t *arr, const char *key, const char *what)
+{
+	wsi_dec s = {0};
+	size_t i;
+	json_t *v;
+	char field[128];
+	json_array_foreach(arr, i, v) {
+		snprintf(field, sizeof field, "%s[%zu].%s", what, i, key);
+		s = wsi_dec_add(s, money(c, v, key, field));
+	}
+	return s;
+}
+
+static json_t *shopify(const json_t *r, struct cx *c)
+{
+	json_t *o = json_object(), *lines = json_array(), *ship = json_array(), *fees = json_array(),
+	       *coupons = json_array();
+	char field[128];
+	size_t i;
+	json_t *v;
+	int incl = json_is_true(json_object_get(r, "taxes_included"));
+	wsi_dec items = {0}, shipping = {0};
+
+	json_array_foreach(json_object_get(r, "line_items"), i, v) {
+		char b1[32], b2[32];
+		json_t *l = line_obj(wsi_jstr(v, "sku"), wsi_jstr(v, "name") ? wsi_jstr(v, "name") : wsi_jstr(v, "title"),
+				     wsi_jtext(v, "id", b1, sizeof b1), wsi_jtext(v, "product_id", b2, sizeof b2));
+		snprintf(field, sizeof field, "line_items[%zu].quantity", i);
+		wsi_dec q = money(c, v, json_object_get(v, "current_quantity") ? "current_quantity" : "quantity", field);
+		snprintf(field, sizeof field, "line_items[%zu].price", i);
+		wsi_dec price = money(c, v, "price", field);
+		snprintf(field, sizeof field, "line_items[%zu].discount_allocations", i);
+		wsi_dec disc = sum_of(c, json_object_get(v, "discount_allocations"), "amount", field);
+		snprintf(field, sizeof field, "line_items[%zu].tax_lines", i);
+		wsi_dec t = sum_of(c, json_object_get(v, "tax_lines"), "price", field);
+		wsi_dec gross = {0}, net, unit = price;
+		if (wsi_dec_mul(price, q, &gross))
+			bad(c, field, v, "price");
+		net = wsi_dec_sub(gross, disc);
+		if (incl) {
+			net = wsi_dec_sub(net, t);
+			if (q.v)
+				wsi_dec_div(wsi_dec_sub(gross, t), q, &unit);
+			gross = wsi_dec_sub(gross, t);
+		}
+		wsi_jset_dec(l, "quantity", q);
+		wsi_jset_dec(l, "unit_price", unit);
+		wsi_jset_dec(l, "subtotal", gross);
+		wsi_jset_dec(l, "discount", disc);
+		wsi_jset_dec(l, "total", net);
+		wsi_jset_dec(l, "tax", t);
+		items = wsi_dec_add(items, net);
+		json_array_append_new(lines, l);
+	}
+	json_array_foreach(json_object_get(r, "shipping_lines"), i, v) {
+		json_t *s = json_object();
+		put_str(s, "method", wsi_jstr(v, "code"));
+		put_str(s, "title", wsi_jstr(v, "title"));
+		snprintf(field, sizeof field, "shipping_lines[%zu].price", i);
+		wsi_dec p = money(c, v, "price", field);
+		snprintf(field, sizeof field, "shipping_lines[%zu].discount_allocations", i);
+		wsi_dec d = sum_of(c, json_object_get(v, "discount_allocations"), "amount", field);
+		snprintf(field, sizeof field, "shipping_lines[%zu].tax_lines", i);
+		wsi_dec t = sum_of(c, json_object_get(v, "tax_lines"), "price", field);
+		wsi_dec net = wsi_dec_sub(p, d);
+		if (incl)
+			net = wsi_dec_sub(net, t);
+		wsi_jset_dec(s, "total", net);
+		wsi_jset_dec(s, "tax", t);
+		shipping = wsi_dec_add(shipping, net);
+		json_array_append_new(ship, s);
+	}
+	json_array_foreach(json_object_get(r, "discount_codes"), i, v) {
+		json_t *cp = json_object();
+		put_str(cp, "code", wsi_jstr(v, "code"));
+		snprintf(field, sizeof field, "discount_codes[%zu].amount", i);
+		wsi_jset_dec(cp, "discount", money(c, v, "amount", field));
+		wsi_jset_dec(cp, "discount_tax", (wsi_dec){0});
+		json_array_append_new(coupons, cp);
+	}
+	wsi_dec tip = money(c, r, "total_tip_received", "total_tip_received");
+	if (tip.v) {
+		json_t *f = json_object();
+		put_str(f, "name", "Tip");
+		wsi_jset_dec(f, "total", tip);
+		wsi_jset_dec(f, "tax", (wsi_dec){0});
+		json_array_append_new(fees, f);
+	}
+	const char *tkey = json_object_get(r, "current_total_price") ? "current_total_price" : "total_price";
+	wsi_dec total = money(c, r, tkey, tkey);
+	const char *xkey = json_object_get(r, "current_total_tax") ? "current_total_tax" : "total_tax";
+	wsi_dec total_tax = money(c, r, xkey, xkey);
+	wsi_dec discount = money(c, r, "total_discounts", "total_discounts");
+	wsi_dec outstanding = money(c, r, "total_outstanding", "total_outstanding");
+	wsi_dec refunded = {0};
+	json_array_foreach(json_object_get(r, "refunds"), i, v) {
+		size_t j;
+		json_t *tr;
+		json_array_foreach(json_object_get(v, "transactions"), j, tr) {
+			snprintf(field, sizeof field, "refunds[%zu].transactions[%zu].amount", i, j);
+			refunded = wsi_dec_add(refunded, money(c, tr, "amount", field));
+		}
+	}
+
+	const char *fs = wsi_jstr(r, "financial_status");
+	const char *cancelled = wsi_jstr(r, "cancelled_at");
+	put_str(o, "status", cancelled && *cancelled ? "cancelled" : fs ? fs : "");
+	put_text(o, "number", r, "name");
+	put_time(o, "created", wsi_jstr(r, "created_at"));
+	put_str(o, "currency", wsi_jstr(r, "currency"));
+	json_object_set_new(o, "prices_include_tax", json_boolean(incl));
+	const json_t *cu = json_object_get(r, "customer");
+	json_t *cust = json_object();
+	char idb[32];
+	const char *email = wsi_jstr(cu, "email");
+	if (!email || !*email)
+		email = wsi_jstr(r, "email");
+	put_str(cust, "id", json_is_object(cu) ? wsi_jtext(cu, "id", idb, sizeof idb) : "");
+	put_str(cust, "email", email);
+	put_str(cust, "first_name", wsi_jstr(cu, "first_name"));
+	put_str(cust, "last_name", wsi_jstr(cu, "last_name"));
+	put_str(cust, "company", wsi_jstr(json_object_get(r, "billing_address"), "company"));
+	put_str(cust, "phone", wsi_jstr(cu, "phone") ? wsi_jstr(cu, "phone") : wsi_jstr(r, "phone"));
+	json_object_set_new(o, "customer", cust);
+	json_t *bill = address(json_object_get(r, "billing_address"), 1);
+	put_str(bill, "email", email);
+	json_object_set_new(o, "billing", bill);
+	json_object_set_new(o, "shipping", address(json_object_get(r, "shipping_address"), 1));
+	json_object_set_new(o, "lines", lines);
+	json_object_set_new(o, "shipping_lines", ship);
+	json_object_set_new(o, "fees", fees);
+	json_object_set_new(o, "coupons", coupons);
+	json_t *pay = json_object();
+	const char *gw = NULL;
+	json_t *names = json_object_get(r, "payment_gateway_names");
+	if (json_is_array(names) && json_array_size(names))
+		gw = json_string_value(json_array_get(names, 0));
+	if (!gw)
+		gw = wsi_jstr(r, "gateway");
+	int paid = fs && (!strcmp(fs, "paid") || !strcmp(fs, "partially_paid") || !strcmp(fs, "partially_refunded"));
+	put_str(pay, "method", gw);
+	put_str(pay, "title", gw);
+	put_str(pay, "transaction", "");
+	json_object_set_new(pay, "paid", json_boolean(paid));
+	wsi_dec amount = {0};
+	if (paid)
+		amount = fs && !strcmp(fs, "partially_paid") ? wsi_dec_sub(total, outstanding) : total;
+	wsi_jset_dec(pay, "amount", amount);
+	put_time(pay, "date", paid ? wsi_jstr(r, "processed_at") : NULL);
+	json_object_set_new(o, "payment", pay);
+	json_t *tot = json_object();
+	wsi_jset_dec(tot, "items", items);
+	wsi_jset_dec(tot, "discount", discount);
+	wsi_jset_dec(tot, "shipping", shipping);
+	wsi_jset_dec(tot, "fees", tip);
+	wsi_jset_dec(tot, "tax", total_tax);
+	wsi_jset_dec(tot, "total", total);
+	wsi_jset_dec(tot, "refunded", refunded);
+	json_object_set_new(o, "totals", tot);
+	put_str(o, "note", wsi_jstr(r, "note"));
+	return o;
+}
+
+json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
+{
+	struct cx c = {e, 0};
+	long long mod;
+	char buf[64];
+	if (!json_is_object(raw)) {
+		wsi_fail(e, WSI_EXIT_ORDERS, "the order is not a JSON object");
+		return NULL;
+	}
+	if (!wsi_order_raw_id(raw, buf, sizeof buf)) {
+		wsi_fail(e, WSI_EXIT_ORDERS, "the order has no id");
+		return NULL;
+	}
+	json_t *li = json_object_get(raw, "line_items");
+	if (li && !json_is_array(li)) {
+		wsi_fail(e, WSI_EXIT_ORDERS, "line_items is not a list");
+		return NULL;
+	}
+	json_t *o;
+	if (strcmp(source, "shopify") == 0)
+		o = shopify(raw, &c);
+	else if (strcmp(source, "woocommerce") == 0)
+		o = woocommerce(raw, &c);
+	else {
+		wsi_fail(e, WSI_EXIT_ORDERS, "unknown source '%s'", source);
+		return NULL;
+	}
+	if (c.failed) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(o, "source", json_string(source));
+	json_object_set_new(o, "id", json_string(wsi_order_raw_id(raw, buf, sizeof buf)));
+	if (wsi_order_raw_modified(source, raw, &mod) == 0)
+		json_object_set_new(o, "modified", json_string(wsi_time_fmt(mod, buf, sizeof buf)));
+	else
+		json_object_set_new(o, "modified", json_null());
+	return o;
+}
+
+char *wsi_order_content(const json_t *canon)
+{
+	json_t *c = json_deep_copy(canon);
+	if (!c)
+		return NULL;
+	json_object_del(c, "status");
+	json_object_del(c, "modified");
+	/* Being paid later (an order on account) is normal life, not an edit of what was posted. */
+	json_t *pay = json_object_get(c, "payment");
+	json_object_del(pay, "date");
+	json_object_del(pay, "paid");
+	json_object_del(pay, "amount");
+	json_object_del(pay, "transaction");
+	char *s = wsi_json_dump(c);
+	json_decref(c);
+	return s;
+}

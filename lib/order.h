@@ -1,0 +1,21 @@
+/* order.h - the canonical order: one shape for WooCommerce and Shopify orders. */
+#ifndef WSI_ORDER_H
+#define WSI_ORDER_H
+#include <jansson.h>
+#include "msg.h"
+
+/* Derive the canonical order from a store's raw order (source "woocommerce" or "shopify").
+ * Money stays decimal text. NULL with *e naming the field when a value cannot be read. */
+json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e);
+/* The store statuses posted by default for a source (comma list). */
+const char *wsi_order_default_post_statuses(const char *source);
+/* The order's id as the store gives it ("727", "5554292719956"), or NULL. */
+const char *wsi_order_raw_id(const json_t *raw, char *buf, size_t n);
+/* The order's modification time in UTC seconds, from the raw order; -1 if absent/bad. */
+int wsi_order_raw_modified(const char *source, const json_t *raw, long long *epoch);
+/* What is posted: the canonical order without status and times, dumped stably. Caller frees. */
+char *wsi_order_content(const json_t *canon);
+/* Decode HTML entities in place (&amp; &ndash; &#8211; &#x2013; …), as stores send names. */
+void wsi_html_decode(char *s);
+
+#endif

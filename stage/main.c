@@ -1,0 +1,488 @@
+/* wsi-stage - keep each downloaded order byte for byte, derive its canonical form, and
+ * move the highwater mark only with the orders before it, in one transaction. */
+#include "cli.h"
+#include "db.h"
+#include "hash.h"
+#include "json.h"
+#include "keys.h"
+#include "order.h"
+#include "timeutil.h"
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: wsi-stage [-c FILE] [-d DB] [-v] [-q] [-b N]\n"
+		   "Read envelopes and mark lines (from wsi-fetch) on stdin, stage new and changed\n"
+		   "orders, and print the key of each order that is now ready to go on.\n"
+		   "  -b N  commit every N orders between marks (default 500)\n"
+		   "See wsi-stage(1) and wsi(7).\n");
+}
+
+struct span { const char *p; size_t n; };
+struct envelope { struct span store, id, modified, source, order, mark; };
+
+struct stage {
+	sqlite3 *db;
+	wsi_error e;
+	const char *post_statuses; /* NULL: the source's default */
+	long batch, in_batch;
+	int in_tx;
+	char **keys;               /* printed after the commit that holds them */
+	long nkeys, capkeys;
+	int marks_frozen;          /* a bad line was seen: no mark may pass it */
+	long bad_line;
+	sqlite3_stmt *sel, *ins, *upd, *del_lines, *ins_line, *del_reasons, *ins_reason;
+	long n_new, n_changed, n_same, n_conflict, n_skipped, n_bad, n_unreadable, n_marks;
+};
+
+static int on_member(void *ud, const char *k, size_t kl, const char *v, size_t vl)
+{
+	struct envelope *env = ud;
+	struct { const char *name; struct span *s; } f[] = {
+		{"store", &env->store}, {"id", &env->id}, {"modified", &env->modified},
+		{"source", &env->source}, {"order", &env->order}, {"mark", &env->mark}};
+	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+		if (kl == strlen(f[i].name) && !strncmp(k, f[i].name, kl)) {
+			f[i].s->p = v;
+			f[i].s->n = vl;
+		}
+	return 0;
+}
+
+/* A small JSON scalar (string or integer) as text, or -1. */
+static int scalar(struct span s, char *buf, size_t n)
+{
+	if (!s.p)
+		return -1;
+	json_t *j = json_loadb(s.p, s.n, JSON_DECODE_ANY, NULL);
+	const char *t = NULL;
+	if (json_is_string(j))
+		t = json_string_value(j);
+	else if (json_is_integer(j)) {
+		snprintf(buf, n, "%lld", (long long)json_integer_value(j));
+		json_decref(j);
+		return 0;
+	}
+	int rc = t && strlen(t) < n && *t ? (snprintf(buf, n, "%s", t), 0) : -1;
+	json_decref(j);
+	return rc;
+}
+
+static int begin(struct stage *s)
+{
+	if (s->in_tx)
+		return 0;
+	if (wsi_db_begin(s->db, &s->e))
+		return -1;
+	s->in_tx = 1;
+	return 0;
+}
+
+static int commit(struct stage *s)
+{
+	if (!s->in_tx)
+		return 0;
+	s->in_tx = 0;
+	s->in_batch = 0;
+	if (wsi_db_commit(s->db, &s->e))
+		return -1;
+	for (long i = 0; i < s->nkeys; i++) {
+		puts(s->keys[i]);
+		free(s->keys[i]);
+	}
+	s->nkeys = 0;
+	if (fflush(stdout))
+		return wsi_fail(&s->e, WSI_EXIT_LOCAL, "cannot write standard output: %s", strerror(errno));
+	return 0;
+}
+
+static int add_key(struct stage *s, const char *store, const char *id)
+{
+	if (s->nkeys == s->capkeys) {
+		long cap = s->capkeys ? s->capkeys * 2 : 256;
+		char **k = realloc(s->keys, (size_t)cap * sizeof *k);
+		if (!k)
+			return wsi_fail(&s->e, WSI_EXIT_LOCAL, "out of memory");
+		s->keys = k;
+		s->capkeys = cap;
+	}
+	if (asprintf(&s->keys[s->nkeys], "%s:%s", store, id) < 0)
+		return wsi_fail(&s->e, WSI_EXIT_LOCAL, "out of memory");
+	s->nkeys++;
+	return 0;
+}
+
+static int step_done(struct stage *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : wsi_db_fail(s->db, &s->e, what);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static int write_lines(struct stage *s, const char *store, const char *id, const json_t *canon)
+{
+	bind_text(s->del_lines, 1, store);
+	bind_text(s->del_lines, 2, id);
+	if (step_done(s, s->del_lines, "cannot replace order lines"))
+		return -1;
+	size_t i;
+	json_t *l;
+	json_array_foreach(json_object_get(canon, "lines"), i, l) {
+		sqlite3_stmt *st = s->ins_line;
+		bind_text(st, 1, store);
+		bind_text(st, 2, id);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)i + 1);
+		bind_text(st, 4, wsi_jstr(l, "sku"));
+		bind_text(st, 5, wsi_jstr(l, "name"));
+		bind_text(st, 6, wsi_jstr(l, "quantity"));
+		bind_text(st, 7, wsi_jstr(l, "unit_price"));
+		bind_text(st, 8, wsi_jstr(l, "total"));
+		bind_text(st, 9, wsi_jstr(l, "tax"));
+		if (step_done(s, st, "cannot write an order line"))
+			return -1;
+	}
+	return 0;
+}
+
+static int set_reason(struct stage *s, const char *store, const char *id, const char *code, const char *msg)
+{
+	bind_text(s->del_reasons, 1, store);
+	bind_text(s->del_reasons, 2, id);
+	if (step_done(s, s->del_reasons, "cannot clear reasons"))
+		return -1;
+	if (!code)
+		return 0;
+	bind_text(s->ins_reason, 1, store);
+	bind_text(s->ins_reason, 2, id);
+	bind_text(s->ins_reason, 3, code);
+	bind_text(s->ins_reason, 4, msg);
+	return step_done(s, s->ins_reason, "cannot record a reason");
+}
+
+/* What becomes of a changed order, by the state it was in (wsi(7), THE ORDER'S LIFE). */
+static const char *next_state(const char *old, int postable, int unreadable, const char *posted_hash,
+			      const char *content_hash, const char **why)
+{
+	if (old && (posted_hash || !strcmp(old, "posted") || !strcmp(old, "posting"))) {
+		if (!postable) {
+			*why = "cancelled or refunded in the store after posting: Sage needs a credit note";
+			return "conflict";
+		}
+		if (unreadable || !posted_hash || strcmp(posted_hash, content_hash)) {
+			*why = "what was posted changed in the store: never posted twice, a person must look";
+			return "conflict";
+		}
+		*why = NULL; /* a status change only: normal life */
+		return old;
+	}
+	if (old && (!strcmp(old, "conflict") || !strcmp(old, "held"))) {
+		*why = NULL;
+		return old;
+	}
+	if (unreadable) {
+		*why = "downloaded, but a value could not be read";
+		return "invalid";
+	}
+	*why = old ? "changed in the store" : "downloaded";
+	return postable ? "staged" : "skipped";
+}
+
+static int stage_order(struct stage *s, struct envelope *env, const char *where)
+{
+	char store[72], id[72], modified[40], source[16], rawhash[65];
+	int64_t mod;
+	if (scalar(env->store, store, sizeof store) || !wsi_store_name_ok(store))
+		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: the envelope has no valid \"store\"", where);
+	if (scalar(env->id, id, sizeof id) || strpbrk(id, " \t\r\n:"))
+		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: the envelope has no valid \"id\"", where);
+	if (scalar(env->source, source, sizeof source) || (strcmp(source, "woocommerce") && strcmp(source, "shopify")))
+		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: %s:%s: \"source\" must be woocommerce or shopify", where, store, id);
+	if (scalar(env->modified, modified, sizeof modified) || wsi_time_parse(modified, &mod))
+		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: %s:%s: \"modified\" is not a time", where, store, id);
+	if (!env->order.p || env->order.p[0] != '{')
+		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: %s:%s: \"order\" is not a JSON object", where, store, id);
+	wsi_sha256_hex(env->order.p, env->order.n, rawhash);
+
+	bind_text(s->sel, 1, store);
+	bind_text(s->sel, 2, id);
+	int rc = sqlite3_step(s->sel);
+	char old_state[16] = "", old_hash[65] = "", posted_hash[65] = "";
+	int found = rc == SQLITE_ROW;
+	if (found) {
+		snprintf(old_hash, sizeof old_hash, "%s", (const char *)sqlite3_column_text(s->sel, 0));
+		snprintf(old_state, sizeof old_state, "%s", (const char *)sqlite3_column_text(s->sel, 1));
+		if (sqlite3_column_type(s->sel, 2) != SQLITE_NULL)
+			snprintf(posted_hash, sizeof posted_hash, "%s", (const char *)sqlite3_column_text(s->sel, 2));
+	}
+	sqlite3_reset(s->sel);
+	sqlite3_clear_bindings(s->sel);
+	if (!found && rc != SQLITE_DONE)
+		return wsi_db_fail(s->db, &s->e, "cannot look an order up");
+	if (found && !strcmp(old_hash, rawhash)) {
+		s->n_same++;
+		return 0; /* unchanged: a lookup, no parse, no write */
+	}
+
+	/* Changed or new: parse and derive. */
+	json_t *raw = wsi_json_parse(env->order.p, env->order.n, where, &s->e);
+	if (!raw)
+		return -1;
+	wsi_error ce = {0};
+	json_t *canon = wsi_order_canonical(source, raw, &ce);
+	json_decref(raw);
+	int unreadable = canon == NULL;
+	if (unreadable) {
+		canon = json_object();
+		wsi_err("%s: %s:%s: %s (staged as invalid)", where, store, id, ce.msg);
+		s->n_unreadable++;
+	}
+	char *content = unreadable ? strdup("{}") : wsi_order_content(canon);
+	char *ctext = wsi_json_dump(canon);
+	char chash[65];
+	const char *status = wsi_jstr(canon, "status");
+	if (!status)
+		status = "";
+	const char *statuses = s->post_statuses ? s->post_statuses : wsi_order_default_post_statuses(source);
+	int postable = wsi_list_has(statuses, status);
+	const char *why = NULL;
+	const char *state = next_state(found ? old_state : NULL, postable, unreadable,
+				       posted_hash[0] ? posted_hash : NULL,
+				       content ? wsi_sha256_hex(content, strlen(content), chash) : "", &why);
+	char now[32];
+	wsi_time_fmt(wsi_now(), now, sizeof now);
+	int err = !content || !ctext;
+	if (err)
+		wsi_fail(&s->e, WSI_EXIT_LOCAL, "out of memory");
+	if (!err && begin(s))
+		err = 1;
+	if (!err) {
+		sqlite3_stmt *st = found ? s->upd : s->ins;
+		/* ins: store,id,source,modified,raw,canonical,raw_hash,content_hash,store_status,state,staged_at,changed_at */
+		bind_text(st, 1, store);
+		bind_text(st, 2, id);
+		bind_text(st, 3, source);
+		char mt[32];
+		bind_text(st, 4, wsi_time_fmt(mod, mt, sizeof mt));
+		sqlite3_bind_blob(st, 5, env->order.p, (int)env->order.n, SQLITE_STATIC);
+		bind_text(st, 6, ctext);
+		bind_text(st, 7, rawhash);
+		bind_text(st, 8, chash);
+		bind_text(st, 9, status);
+		bind_text(st, 10, state);
+		bind_text(st, 11, now);
+		err = step_done(s, st, found ? "cannot update an order" : "cannot stage an order") ||
+		      write_lines(s, store, id, canon);
+	}
+	int state_changed = !found || strcmp(old_state, state) != 0;
+	if (!err && (state_changed || why) && strcmp(state, old_state))
+		err = wsi_event(s->db, store, id, found ? old_state : NULL, state, why ? why : "changed in the store", &s->e);
+	if (!err && (!found || state_changed) && (!strcmp(state, "staged") || !strcmp(state, "skipped") || unreadable))
+		err = set_reason(s, store, id, unreadable ? "unreadable" : NULL, ce.msg);
+	if (!err && !strcmp(state, "staged"))
+		err = add_key(s, store, id);
+	if (!err) {
+		if (!found)
+			s->n_new++;
+		else
+			s->n_changed++;
+		if (!strcmp(state, "conflict") && strcmp(old_state, "conflict"))
+			s->n_conflict++;
+		if (!strcmp(state, "skipped"))
+			s->n_skipped++;
+		s->in_batch++;
+	}
+	free(content);
+	free(ctext);
+	json_decref(canon);
+	if (err)
+		return -1;
+	if (s->in_batch >= s->batch)
+		return commit(s);
+	return 0;
+}
+
+/* Is the mark `value` of kind ahead of `old`? Times compare as instants, ids as numbers. */
+static int ahead(const char *kind, const char *value, const char *old)
+{
+	if (!strcmp(kind, "time")) {
+		int64_t a, b;
+		return wsi_time_parse(value, &a) == 0 && (wsi_time_parse(old, &b) || a > b);
+	}
+	size_t la = strlen(value), lb = strlen(old);
+	return la != lb ? la > lb : strcmp(value, old) > 0;
+}
+
+static int stage_mark(struct stage *s, struct envelope *env, const char *where)
+{
+	json_t *m = json_loadb(env->mark.p, env->mark.n, 0, NULL);
+	char store[72], value[64], buf[32];
+	const char *kind = NULL;
+	int64_t t;
+	int rc = -1;
+	const char *st = wsi_jstr(m, "store");
+	const char *mod = wsi_jstr(m, "modified");
+	if (!st || !wsi_store_name_ok(st)) {
+		wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: the mark line has no valid \"store\"", where);
+		goto out;
+	}
+	snprintf(store, sizeof store, "%s", st);
+	if (mod) {
+		if (wsi_time_parse(mod, &t)) {
+			wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: the mark's \"modified\" is not a time", where);
+			goto out;
+		}
+		kind = "time";
+		wsi_time_fmt(t, value, sizeof value);
+	} else if (wsi_jtext(m, "id", buf, sizeof buf) && strspn(wsi_jtext(m, "id", buf, sizeof buf), "0123456789") ==
+							       strlen(wsi_jtext(m, "id", buf, sizeof buf)) && buf[0] != 0) {
+		kind = "id";
+		snprintf(value, sizeof value, "%s", wsi_jtext(m, "id", buf, sizeof buf));
+	} else {
+		wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: the mark line has neither \"modified\" nor \"id\"", where);
+		goto out;
+	}
+	if (s->marks_frozen) {
+		rc = 0; /* an order above could not be staged: the mark stays before it */
+		goto out;
+	}
+	if (begin(s))
+		goto out;
+	wsi_mark old;
+	int had = wsi_mark_get(s->db, store, kind, &old, &s->e);
+	if (had < 0)
+		goto out;
+	if ((!had || ahead(kind, value, old.value)) &&
+	    wsi_mark_set(s->db, store, kind, value, wsi_prog(), "read whole up to here", &s->e))
+		goto out;
+	s->n_marks++;
+	rc = commit(s);
+out:
+	json_decref(m);
+	return rc;
+}
+
+static int prepare(struct stage *s)
+{
+	struct { sqlite3_stmt **st; const char *sql; } q[] = {
+		{&s->sel, "SELECT raw_hash, state, posted_hash FROM orders WHERE store=? AND id=?"},
+		{&s->ins, "INSERT INTO orders(store,id,source,modified,raw,canonical,raw_hash,content_hash,"
+			  "store_status,state,staged_at,changed_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?11)"},
+		{&s->upd, "UPDATE orders SET source=?3, modified=?4, raw=?5, canonical=?6, raw_hash=?7,"
+			  " content_hash=?8, store_status=?9, state=?10, changed_at=?11 WHERE store=?1 AND id=?2"},
+		{&s->del_lines, "DELETE FROM order_lines WHERE store=? AND id=?"},
+		{&s->ins_line, "INSERT INTO order_lines(store,id,line,sku,name,quantity,unit_price,total,tax)"
+			       " VALUES(?,?,?,?,?,?,?,?,?)"},
+		{&s->del_reasons, "DELETE FROM reasons WHERE store=? AND id=?"},
+		{&s->ins_reason, "INSERT INTO reasons(store,id,code,message) VALUES(?,?,?,?)"}};
+	for (size_t i = 0; i < sizeof q / sizeof *q; i++)
+		if (!(*q[i].st = wsi_db_prepare(s->db, q[i].sql, &s->e)))
+			return -1;
+	return 0;
+}
+
+/* One input line: an envelope or a mark. 0 done, 1 a bad line (reported), -1 fatal. */
+static int stage_line(struct stage *s, const char *line, size_t len, long lineno)
+{
+	char where[64];
+	struct envelope env = {0};
+	snprintf(where, sizeof where, "<stdin>:%ld", lineno);
+	if (wsi_json_members(line, len, on_member, &env)) {
+		wsi_err("%s: not a JSON object (an envelope or a mark line)", where);
+		return 1;
+	}
+	s->e.status = 0;
+	int rc = env.mark.p ? stage_mark(s, &env, where) : stage_order(s, &env, where);
+	if (rc == 0)
+		return 0;
+	if (s->e.status == WSI_EXIT_ORDERS || s->e.status == WSI_EXIT_REMOTE) {
+		wsi_err("%s", s->e.msg);
+		return 1;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	wsi_cli cli = {0};
+	struct stage s = {0};
+	wsi_config *cfg;
+	int opt;
+	long batch = 500;
+	wsi_msg_init("wsi-stage");
+	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "b:")) != -1) {
+		if (wsi_cli_opt(&cli, opt, optarg, usage))
+			continue;
+		if (opt == 'b' && (batch = strtol(optarg, NULL, 10)) > 0)
+			continue;
+		usage(stderr);
+		return WSI_EXIT_USAGE;
+	}
+	if (optind < argc) {
+		wsi_err("unexpected argument '%s': envelopes come on stdin", argv[optind]);
+		return WSI_EXIT_USAGE;
+	}
+	wsi_cli_open(&cli, &cfg, &s.db);
+	s.batch = batch;
+	s.post_statuses = wsi_conf(cfg, "store", "post_statuses", NULL);
+	int status = 0;
+	if (prepare(&s)) {
+		status = wsi_report(&s.e);
+		goto out;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	while ((n = getline(&line, &cap, stdin)) >= 0) {
+		lineno++;
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			n--;
+		if (n == 0)
+			continue;
+		int rc = stage_line(&s, line, (size_t)n, lineno);
+		if (rc < 0) {
+			wsi_db_rollback(s.db);
+			s.in_tx = 0;
+			status = wsi_report(&s.e);
+			break;
+		}
+		if (rc == 1) {
+			s.n_bad++;
+			if (!s.marks_frozen)
+				s.bad_line = lineno;
+			s.marks_frozen = 1;
+		}
+	}
+	free(line);
+	if (!status && ferror(stdin)) {
+		wsi_err("cannot read standard input: %s", strerror(errno));
+		status = WSI_EXIT_LOCAL;
+	}
+	/* Orders after the last mark are committed too; the mark stays before them. */
+	if (!status && commit(&s))
+		status = wsi_report(&s.e);
+	for (long i = 0; i < s.nkeys; i++)
+		free(s.keys[i]);
+	free(s.keys);
+	if (s.marks_frozen)
+		wsi_err("%ld line%s could not be staged (first at <stdin>:%ld): the mark was not moved past it",
+			s.n_bad, s.n_bad == 1 ? "" : "s", s.bad_line);
+	wsi_info("staged %ld new, %ld changed, %ld unchanged, %ld skipped, %ld conflicts, %ld unreadable, %ld bad lines, %ld marks",
+		 s.n_new, s.n_changed, s.n_same, s.n_skipped, s.n_conflict, s.n_unreadable, s.n_bad, s.n_marks);
+	if (!status && (s.n_bad || s.n_unreadable || s.n_conflict))
+		status = WSI_EXIT_ORDERS;
+out:
+	wsi_db_close(s.db);
+	wsi_config_free(cfg);
+	int cs = wsi_close_stdout();
+	return status ? status : cs;
+}

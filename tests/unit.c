@@ -1,0 +1,133 @@
+/* unit.c - the library's parsers, checked on their own: decimals, times, config, JSON spans. */
+#include "config.h"
+#include "decimal.h"
+#include "hash.h"
+#include "http.h"
+#include "json.h"
+#include "keys.h"
+#include "order.h"
+#include "timeutil.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int n, failed;
+
+static void ok(int cond, const char *what)
+{
+	n++;
+	printf("%sok %d - %s\n", cond ? "" : "not ", n, what);
+	if (!cond)
+		failed++;
+}
+
+static const char *dec(const char *s)
+{
+	static char buf[64];
+	wsi_dec d;
+	if (wsi_dec_parse(s, strlen(s), &d))
+		return "ERR";
+	return wsi_dec_str(d, 2, buf, sizeof buf);
+}
+
+static const char *tm(const char *s)
+{
+	static char buf[40];
+	int64_t t;
+	if (wsi_time_parse(s, &t))
+		return "ERR";
+	return wsi_time_fmt(t, buf, sizeof buf);
+}
+
+int main(void)
+{
+	char b[64];
+	/* decimals: every money format the stores send */
+	ok(!strcmp(dec("19.99"), "19.99"), "decimal 19.99");
+	ok(!strcmp(dec("361.9500"), "361.95"), "decimal 361.9500");
+	ok(!strcmp(dec("0.62125"), "0.62125"), "decimal 0.62125 keeps 5 places");
+	ok(!strcmp(dec("-10.00"), "-10.00"), "decimal negative");
+	ok(!strcmp(dec("3"), "3.00"), "decimal integer");
+	ok(!strcmp(dec("1.5e2"), "150.00"), "decimal exponent");
+	ok(!strcmp(dec("0.1"), "0.10"), "decimal 0.1 exact");
+	ok(!strcmp(dec("12.3400000000"), "12.34"), "trailing zeros beyond 6 places");
+	ok(!strcmp(dec("0.0000001"), "ERR"), "more than 6 significant places refused");
+	ok(!strcmp(dec("abc"), "ERR") && !strcmp(dec(""), "ERR") && !strcmp(dec("1.2.3"), "ERR") &&
+	   !strcmp(dec("-"), "ERR") && !strcmp(dec("1e"), "ERR"), "garbage refused");
+	ok(!strcmp(dec("99999999999999999999"), "ERR"), "huge refused");
+	wsi_dec a, c, r;
+	wsi_dec_parse("0.1", 3, &a);
+	wsi_dec_parse("0.2", 3, &c);
+	ok(wsi_dec_add(a, c).v == 300000, "0.1 + 0.2 == 0.3 exactly");
+	wsi_dec_parse("35.98", 5, &a);
+	wsi_dec_parse("3", 1, &c);
+	wsi_dec_div(a, c, &r);
+	ok(!strcmp(wsi_dec_fmt(r, 2, b, sizeof b), "11.99"), "35.98 / 3 rounds to 11.99");
+	wsi_dec_parse("2.675", 5, &a);
+	ok(!strcmp(wsi_dec_fmt(a, 2, b, sizeof b), "2.68"), "2.675 rounds half up to 2.68 (a double gives 2.67)");
+	wsi_dec_parse("-2.675", 6, &a);
+	ok(!strcmp(wsi_dec_fmt(a, 2, b, sizeof b), "-2.68"), "rounding is symmetric");
+
+	/* times */
+	ok(!strcmp(tm("2024-05-14T09:23:45-04:00"), "2024-05-14T13:23:45Z"), "offset -04:00");
+	ok(!strcmp(tm("2017-03-22T19:28:08"), "2017-03-22T19:28:08Z"), "naive is UTC");
+	ok(!strcmp(tm("2024-05-14T13:23:45Z"), "2024-05-14T13:23:45Z"), "Z");
+	ok(!strcmp(tm("2024-05-14T19:23:45+0600"), "2024-05-14T13:23:45Z"), "offset +0600");
+	ok(!strcmp(tm("2024-05-14T13:23:45.123Z"), "2024-05-14T13:23:45Z"), "fraction dropped");
+	ok(!strcmp(tm("2024-02-29"), "2024-02-29T00:00:00Z"), "a date");
+	ok(!strcmp(tm("2023-02-29T00:00:00Z"), "ERR"), "no 29 February 2023");
+	ok(!strcmp(tm("2024-13-01T00:00:00Z"), "ERR") && !strcmp(tm("yesterday"), "ERR") &&
+	   !strcmp(tm("2024-05-14T25:00:00Z"), "ERR") && !strcmp(tm("2024-05-14T10:00:00Zjunk"), "ERR"),
+	   "bad times refused");
+	ok(!strcmp(tm("1969-12-31T23:59:59Z"), "1969-12-31T23:59:59Z"), "before the epoch");
+	int64_t t;
+	ok(wsi_time_parse_http("Sun, 06 Nov 1994 08:49:37 GMT", &t) == 0 && t == 784111777, "HTTP date");
+
+	/* JSON: exact numbers, spans */
+	wsi_error e = {0};
+	const char *doc = "{\"price\": 17.99, \"q\": 2, \"s\": \"a.b\"}";
+	json_t *j = wsi_json_parse(doc, strlen(doc), "t", &e);
+	wsi_dec d;
+	ok(j && wsi_jdec(j, "price", (wsi_dec){0}, &d) == 0 && d.v == 17990000, "JSON real read exactly");
+	ok(j && json_is_integer(json_object_get(j, "q")) && !strcmp(wsi_jstr(j, "s"), "a.b"), "ints and strings kept");
+	json_decref(j);
+	j = wsi_json_parse("[1, 2", 5, "page 3", &e);
+	ok(!j && strstr(e.msg, "page 3") != NULL, "truncated JSON names where");
+	size_t pos = 0;
+	const char *nested = "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]] x";
+	ok(wsi_json_skip(nested, strlen(nested), &pos) == 0 && nested[pos] == 'x', "skip nested value");
+	pos = 0;
+	ok(wsi_json_skip("{\"a\":\"x\\\"}", 10, &pos) == -1, "unterminated string refused");
+
+	/* keys */
+	char st[64], id[64];
+	ok(wsi_key_split("shop:10231", st, sizeof st, id, sizeof id) == 0 && !strcmp(st, "shop") && !strcmp(id, "10231"),
+	   "key split");
+	ok(wsi_key_split("shop", st, sizeof st, id, sizeof id) == -1 && wsi_key_split(":1", st, sizeof st, id, sizeof id) == -1 &&
+	   wsi_key_split("a b:1", st, sizeof st, id, sizeof id) == -1, "bad keys refused");
+
+	/* sha-256 */
+	char h[65];
+	ok(!strcmp(wsi_sha256_hex("abc", 3, h), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), "sha256 abc");
+	ok(!strcmp(wsi_sha256_hex("", 0, h), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), "sha256 empty");
+	char big[1000];
+	memset(big, 'a', sizeof big);
+	ok(!strcmp(wsi_sha256_hex(big, 1000, h), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"), "sha256 1000 a");
+
+	/* HTML entities and links */
+	char name[] = "Ship Your Idea &ndash; Color &amp; Size &#8211; &#x2014; &bogus; &";
+	wsi_html_decode(name);
+	ok(!strcmp(name, "Ship Your Idea \xe2\x80\x93 Color & Size \xe2\x80\x93 \xe2\x80\x94 &bogus; &"), "entities decoded");
+	char nx[256];
+	ok(wsi_link_next("<https://a/x?page=1>; rel=\"prev\", <https://a/x?page=3>; rel=\"next\"", nx, sizeof nx) &&
+	   !strcmp(nx, "https://a/x?page=3"), "Link next");
+	ok(!wsi_link_next("<https://a/x?page=1>; rel=\"previous\"", nx, sizeof nx), "Link without next");
+	char *enc = wsi_url_encode("A1-104/0 O'Brien&x");
+	ok(enc && !strcmp(enc, "A1-104%2F0%20O%27Brien%26x"), "url encode");
+	free(enc);
+	ok(wsi_list_has("processing, completed", "completed") && !wsi_list_has("processing,completed", "complete"),
+	   "status lists");
+
+	printf("1..%d\n", n);
+	return failed != 0;
+}
