@@ -170,6 +170,12 @@ static json_t *address(const json_t *a, int shopify)
 	return o;
 }
 
+static void jset_qty(json_t *o, wsi_dec q)
+{
+	char b[40];
+	json_object_set_new(o, "quantity", json_string(wsi_dec_str(q, 0, b, sizeof b)));
+}
+
 static json_t *line_obj(const char *sku, const char *name, const char *line_id, const char *product)
 {
 	json_t *l = json_object();
@@ -208,7 +214,7 @@ static json_t *woocommerce(const json_t *r, struct cx *c)
 		wsi_dec unit = {0};
 		if (q.v)
 			wsi_dec_div(sub, q, &unit);
-		wsi_jset_dec(l, "quantity", q);
+		jset_qty(l, q);
 		wsi_jset_dec(l, "unit_price", unit);
 		wsi_jset_dec(l, "subtotal", sub);
 		wsi_jset_dec(l, "discount", wsi_dec_sub(sub, tot));
@@ -359,7 +365,7 @@ static json_t *shopify(const json_t *r, struct cx *c)
 				wsi_dec_div(wsi_dec_sub(gross, t), q, &unit);
 			gross = wsi_dec_sub(gross, t);
 		}
-		wsi_jset_dec(l, "quantity", q);
+		jset_qty(l, q);
 		wsi_jset_dec(l, "unit_price", unit);
 		wsi_jset_dec(l, "subtotal", gross);
 		wsi_jset_dec(l, "discount", disc);
