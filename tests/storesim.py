@@ -102,13 +102,13 @@ class Store:
         return True
 
 
-def gen_orders(kind, n, start, spread, seed, skus=50, same_second=False):
+def gen_orders(kind, n, start, spread, seed, skus=50, same_second=False, first_id=1000):
     """Realistic orders: 1-5 lines, addresses, taxes, 2-3 KB each."""
     rnd = random.Random(seed)
     out = []
     names = ['Anna Schmidt', 'José Núñez', 'Zoë Ørsted', '李小龙', 'Mary O\'Brien', 'Jean-Luc Picard']
     for i in range(n):
-        oid = (5554292719956 if kind == 'shopify' else 1000) + i
+        oid = first_id + i
         t = start if same_second else start + (i * spread) // max(n, 1)
         name = rnd.choice(names)
         first, _, last = name.partition(' ')
@@ -292,8 +292,9 @@ class Handler(BaseHTTPRequestHandler):
             if path == '/_sim/orders':
                 st.add(body['orders'], body.get('touch', False))
             elif path == '/_sim/generate':
-                st.add(gen_orders(st.kind, body['n'], body.get('start', st.clock - 86400), body.get('spread', 86400),
-                                  body.get('seed', 1), body.get('skus', 50), body.get('same_second', False)))
+                st.add(gen_orders(st.kind, body['n'], body.get('start', st.clock - body.get('ago', 86400)), body.get('spread', 86400),
+                                  body.get('seed', 1), body.get('skus', 50), body.get('same_second', False),
+                                  max(list(st.orders) + [(5554292719955 if st.kind == 'shopify' else 999)]) + 1))
             elif path == '/_sim/edit':
                 if not st.edit(body['id'], body.get('set', {}), body.get('touch', True)):
                     return self.send(404, '{"error":"no such order"}')
@@ -308,7 +309,10 @@ class Handler(BaseHTTPRequestHandler):
                     st.clock = parse_time(body['set']) if isinstance(body['set'], str) else int(body['set'])
                 st.clock += int(body.get('advance', 0))
             elif path == '/_sim/fault':
-                st.faults.append(body)
+                if body.get('clear'):
+                    st.faults = []
+                else:
+                    st.faults.append(body)
             elif path == '/_sim/on_page':
                 st.on_page.append(body)
             elif path == '/_sim/ratelimit':
