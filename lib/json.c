@@ -33,6 +33,7 @@ int wsi_json_skip(const char *s, size_t n, size_t *pos)
 	int depth = 0;
 	/* Iterative: a hostile nesting depth costs nothing but time. */
 	for (;;) {
+		i = wsi_json_ws(s, n, i);
 		if (i >= n)
 			return -1;
 		char c = s[i];
