@@ -325,7 +325,7 @@ static int stage_mark(struct stage *s, struct envelope *env, const char *where)
 {
 	json_t *m = json_loadb(env->mark.p, env->mark.n, 0, NULL);
 	char store[72], value[64], buf[32];
-	const char *kind = NULL;
+	const char *kind = NULL, *idv;
 	int64_t t;
 	int rc = -1;
 	const char *st = wsi_jstr(m, "store");
@@ -342,10 +342,10 @@ static int stage_mark(struct stage *s, struct envelope *env, const char *where)
 		}
 		kind = "time";
 		wsi_time_fmt(t, value, sizeof value);
-	} else if (wsi_jtext(m, "id", buf, sizeof buf) && strspn(wsi_jtext(m, "id", buf, sizeof buf), "0123456789") ==
-							       strlen(wsi_jtext(m, "id", buf, sizeof buf)) && buf[0] != 0) {
+	} else if ((idv = wsi_jtext(m, "id", buf, sizeof buf)) && *idv && strlen(idv) < 40 &&
+		   strspn(idv, "0123456789") == strlen(idv)) {
 		kind = "id";
-		snprintf(value, sizeof value, "%s", wsi_jtext(m, "id", buf, sizeof buf));
+		snprintf(value, sizeof value, "%s", idv);
 	} else {
 		wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: the mark line has neither \"modified\" nor \"id\"", where);
 		goto out;
