@@ -64,6 +64,9 @@ check: all
 	@if command -v mandoc >/dev/null 2>&1; then mandoc -Tlint -Wwarning $(MANS); fi
 	WSI_BIN=$(CURDIR)/$(O)/bin WSI_VALGRIND=$(VALGRIND) prove -f $(PROVE_FLAGS) tests/*.t </dev/null
 
+demo: all
+	WSI_BIN=$(CURDIR)/$(O)/bin ./demo/demo.sh
+
 bench: all
 	python3 tests/bench.py $(BENCH_ORDERS)
 
@@ -76,4 +79,4 @@ install: all
 clean:
 	rm -rf bin build build-san tests/tmp.*
 
-.PHONY: all check bench install clean
+.PHONY: all check demo bench install clean
