@@ -1,9 +1,10 @@
-/* hash.h - SHA-256 content hashes, so an unchanged order costs a lookup, not a write. */
+/* hash.h - content hashes, so an unchanged order costs a lookup, not a write. */
 #ifndef WSI_HASH_H
 #define WSI_HASH_H
 #include <stddef.h>
 
-/* Hex SHA-256 of data (out: 65 bytes). */
-char *wsi_sha256_hex(const void *data, size_t len, char out[65]);
+/* A 128-bit hash of data as 32 hex digits (out: 33 bytes). It tells changed content from
+ * unchanged; it is not a cryptographic hash and guards no secret. */
+char *wsi_hash_hex(const void *data, size_t len, char out[33]);
 
 #endif

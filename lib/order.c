@@ -1,6 +1,7 @@
 /* order.c - store orders to the canonical order the Sage half works from. */
 #include "order.h"
 #include "decimal.h"
+#include "hash.h"
 #include "json.h"
 #include "timeutil.h"
 #include <stdio.h>
@@ -277,7 +278,6 @@ static json_t *woocommerce(const json_t *r, struct cx *c)
 	(void)tax;
 
 	put_text(o, "number", r, "number");
-	put_str(o, "status", wsi_jstr(r, "status"));
 	put_time(o, "created", wsi_jstr(r, "date_created_gmt"));
 	put_str(o, "currency", wsi_jstr(r, "currency"));
 	json_object_set_new(o, "prices_include_tax", json_boolean(json_is_true(json_object_get(r, "prices_include_tax"))));
@@ -301,10 +301,6 @@ static json_t *woocommerce(const json_t *r, struct cx *c)
 	const char *paid_at = wsi_jstr(r, "date_paid_gmt");
 	put_str(pay, "method", wsi_jstr(r, "payment_method"));
 	put_str(pay, "title", wsi_jstr(r, "payment_method_title"));
-	put_str(pay, "transaction", wsi_jstr(r, "transaction_id"));
-	json_object_set_new(pay, "paid", json_boolean(paid_at && *paid_at));
-	wsi_jset_dec(pay, "amount", paid_at && *paid_at ? total : (wsi_dec){0});
-	put_time(pay, "date", paid_at);
 	json_object_set_new(o, "payment", pay);
 	json_t *tot = json_object();
 	wsi_jset_dec(tot, "items", items);
@@ -316,6 +312,11 @@ static json_t *woocommerce(const json_t *r, struct cx *c)
 	wsi_jset_dec(tot, "refunded", refunded);
 	json_object_set_new(o, "totals", tot);
 	put_str(o, "note", wsi_jstr(r, "customer_note"));
+	put_str(o, "status", wsi_jstr(r, "status"));
+	json_object_set_new(o, "paid", json_boolean(paid_at && *paid_at));
+	wsi_jset_dec(o, "paid_amount", paid_at && *paid_at ? total : (wsi_dec){0});
+	put_time(o, "paid_at", paid_at);
+	put_str(o, "transaction", wsi_jstr(r, "transaction_id"));
 	return o;
 }
 
@@ -426,7 +427,6 @@ static json_t *shopify(const json_t *r, struct cx *c)
 
 	const char *fs = wsi_jstr(r, "financial_status");
 	const char *cancelled = wsi_jstr(r, "cancelled_at");
-	put_str(o, "status", cancelled && *cancelled ? "cancelled" : fs ? fs : "");
 	put_text(o, "number", r, "name");
 	put_time(o, "created", wsi_jstr(r, "created_at"));
 	put_str(o, "currency", wsi_jstr(r, "currency"));
@@ -462,14 +462,10 @@ static json_t *shopify(const json_t *r, struct cx *c)
 	int paid = fs && (!strcmp(fs, "paid") || !strcmp(fs, "partially_paid") || !strcmp(fs, "partially_refunded"));
 	put_str(pay, "method", gw);
 	put_str(pay, "title", gw);
-	put_str(pay, "transaction", "");
-	json_object_set_new(pay, "paid", json_boolean(paid));
+	json_object_set_new(o, "payment", pay);
 	wsi_dec amount = {0};
 	if (paid)
 		amount = fs && !strcmp(fs, "partially_paid") ? wsi_dec_sub(total, outstanding) : total;
-	wsi_jset_dec(pay, "amount", amount);
-	put_time(pay, "date", paid ? wsi_jstr(r, "processed_at") : NULL);
-	json_object_set_new(o, "payment", pay);
 	json_t *tot = json_object();
 	wsi_jset_dec(tot, "items", items);
 	wsi_jset_dec(tot, "discount", discount);
@@ -480,6 +476,11 @@ static json_t *shopify(const json_t *r, struct cx *c)
 	wsi_jset_dec(tot, "refunded", refunded);
 	json_object_set_new(o, "totals", tot);
 	put_str(o, "note", wsi_jstr(r, "note"));
+	put_str(o, "status", cancelled && *cancelled ? "cancelled" : fs ? fs : "");
+	json_object_set_new(o, "paid", json_boolean(paid));
+	wsi_jset_dec(o, "paid_amount", amount);
+	put_time(o, "paid_at", paid ? wsi_jstr(r, "processed_at") : NULL);
+	put_str(o, "transaction", "");
 	return o;
 }
 
@@ -523,20 +524,43 @@ json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
 	return o;
 }
 
-char *wsi_order_content(const json_t *canon)
+/* Members that may change after posting without changing what was posted. */
+static const char *volatile_keys[] = {"status", "modified", "paid", "paid_amount", "paid_at", "transaction", NULL};
+
+int wsi_order_texts(json_t *canon, char **text, char content_hash[33])
 {
-	json_t *c = json_deep_copy(canon);
-	if (!c)
-		return NULL;
-	json_object_del(c, "status");
-	json_object_del(c, "modified");
-	/* Being paid later (an order on account) is normal life, not an edit of what was posted. */
-	json_t *pay = json_object_get(c, "payment");
-	json_object_del(pay, "date");
-	json_object_del(pay, "paid");
-	json_object_del(pay, "amount");
-	json_object_del(pay, "transaction");
-	char *s = wsi_json_dump(c);
-	json_decref(c);
-	return s;
+	json_t *vol = json_object();
+	*text = NULL;
+	for (int i = 0; volatile_keys[i]; i++) {
+		json_t *v = json_object_get(canon, volatile_keys[i]);
+		if (v) {
+			json_object_set(vol, volatile_keys[i], v);
+			json_object_del(canon, volatile_keys[i]);
+		}
+	}
+	char *content = json_dumps(canon, JSON_COMPACT);
+	char *tail = json_dumps(vol, JSON_COMPACT);
+	json_object_update(canon, vol);
+	json_decref(vol);
+	if (!content || !tail) {
+		free(content);
+		free(tail);
+		return -1;
+	}
+	wsi_hash_hex(content, strlen(content), content_hash);
+	/* the whole canonical text: content, then the volatile members */
+	size_t cl = strlen(content), tl = strlen(tail);
+	if (tl > 2 && cl > 2) {
+		content = realloc(content, cl + tl + 1);
+		if (content) {
+			content[cl - 1] = ',';
+			memcpy(content + cl, tail + 1, tl);
+		}
+	} else if (tl > 2) {
+		free(content);
+		content = strdup(tail);
+	}
+	free(tail);
+	*text = content;
+	return content ? 0 : -1;
 }

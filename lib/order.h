@@ -13,8 +13,10 @@ const char *wsi_order_default_post_statuses(const char *source);
 const char *wsi_order_raw_id(const json_t *raw, char *buf, size_t n);
 /* The order's modification time in UTC seconds, from the raw order; -1 if absent/bad. */
 int wsi_order_raw_modified(const char *source, const json_t *raw, long long *epoch);
-/* What is posted: the canonical order without status and times, dumped stably. Caller frees. */
-char *wsi_order_content(const json_t *canon);
+/* The canonical order as text (*text, caller frees) and the hash of what would be posted
+ * (all but status, modification time and payment state), for telling an edit of posted
+ * content from normal life. 0, or -1 out of memory. */
+int wsi_order_texts(json_t *canon, char **text, char content_hash[33]);
 /* Decode HTML entities in place (&amp; &ndash; &#8211; &#x2013; …), as stores send names. */
 void wsi_html_decode(char *s);
 

@@ -198,7 +198,7 @@ static const char *next_state(const char *old, int postable, int unreadable, con
 
 static int stage_order(struct stage *s, struct envelope *env, const char *where)
 {
-	char store[72], id[72], modified[40], source[16], rawhash[65];
+	char store[72], id[72], modified[40], source[16], rawhash[33];
 	int64_t mod;
 	if (scalar(env->store, store, sizeof store) || !wsi_store_name_ok(store))
 		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: the envelope has no valid \"store\"", where);
@@ -210,7 +210,7 @@ static int stage_order(struct stage *s, struct envelope *env, const char *where)
 		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: %s:%s: \"modified\" is not a time", where, store, id);
 	if (!env->order.p || env->order.p[0] != '{')
 		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: %s:%s: \"order\" is not a JSON object", where, store, id);
-	wsi_sha256_hex(env->order.p, env->order.n, rawhash);
+	wsi_hash_hex(env->order.p, env->order.n, rawhash);
 
 	bind_text(s->sel, 1, store);
 	bind_text(s->sel, 2, id);
@@ -245,21 +245,17 @@ static int stage_order(struct stage *s, struct envelope *env, const char *where)
 		wsi_err("%s: %s:%s: %s (staged as invalid)", where, store, id, ce.msg);
 		s->n_unreadable++;
 	}
-	char *content = unreadable ? strdup("{}") : wsi_order_content(canon);
-	char *ctext = wsi_json_dump(canon);
-	char chash[65];
-	const char *status = wsi_jstr(canon, "status");
-	if (!status)
-		status = "";
+	char *ctext = NULL, chash[33] = "";
+	char status[64];
+	snprintf(status, sizeof status, "%s", wsi_jstr(canon, "status") ? wsi_jstr(canon, "status") : "");
+	int err = wsi_order_texts(canon, &ctext, chash);
 	const char *statuses = s->post_statuses ? s->post_statuses : wsi_order_default_post_statuses(source);
 	int postable = wsi_list_has(statuses, status);
 	const char *why = NULL;
 	const char *state = next_state(found ? old_state : NULL, postable, unreadable,
-				       posted_hash[0] ? posted_hash : NULL,
-				       content ? wsi_sha256_hex(content, strlen(content), chash) : "", &why);
+				       posted_hash[0] ? posted_hash : NULL, chash, &why);
 	char now[32];
 	wsi_time_fmt(wsi_now(), now, sizeof now);
-	int err = !content || !ctext;
 	if (err)
 		wsi_fail(&s->e, WSI_EXIT_LOCAL, "out of memory");
 	if (!err && begin(s))
@@ -285,7 +281,9 @@ static int stage_order(struct stage *s, struct envelope *env, const char *where)
 	int state_changed = !found || strcmp(old_state, state) != 0;
 	if (!err && (state_changed || why) && strcmp(state, old_state))
 		err = wsi_event(s->db, store, id, found ? old_state : NULL, state, why ? why : "changed in the store", &s->e);
-	if (!err && (!found || state_changed) && (!strcmp(state, "staged") || !strcmp(state, "skipped") || unreadable))
+	if (!err && found && state_changed && (!strcmp(state, "staged") || !strcmp(state, "skipped") || unreadable))
+		err = set_reason(s, store, id, unreadable ? "unreadable" : NULL, ce.msg);
+	else if (!err && !found && unreadable)
 		err = set_reason(s, store, id, unreadable ? "unreadable" : NULL, ce.msg);
 	if (!err && !strcmp(state, "staged"))
 		err = add_key(s, store, id);
@@ -300,7 +298,6 @@ static int stage_order(struct stage *s, struct envelope *env, const char *where)
 			s->n_skipped++;
 		s->in_batch++;
 	}
-	free(content);
 	free(ctext);
 	json_decref(canon);
 	if (err)

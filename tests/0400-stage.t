@@ -15,11 +15,11 @@ is "$(stat -c %a "$T/wsi.db")" 600 "the database is private to its owner"
 is "$(q "select raw from orders where id='727'")" "$raw" "the raw order is kept byte for byte"
 canon=$(q "select canonical from orders where id='727'")
 like "$canon" '"name":"Ship Your Idea – Color: Black, Size: M Test"' "HTML entity in a name decoded"
-like "$canon" '"sku":"Bar3".*"total":"12.00".*"unit_price":"12.00"' "numeric price and string totals read exactly"
+like "$canon" '"sku":"Bar3".*"unit_price":"12.00".*"total":"12.00"' "numeric price and string totals read exactly"
 like "$canon" '"sku":"".*"unit_price":"3.00"' "an empty SKU kept"
-like "$canon" '"customer":\{"company":"","email":"john.doe@example.com","first_name":"John","id":""' "guest customer: no id, the e-mail"
-like "$canon" '"payment":\{"amount":"29.35","date":"2017-03-22T19:28:08Z","method":"bacs","paid":true' "paid by date_paid_gmt"
-like "$canon" '"totals":\{"discount":"0.00","fees":"0.00","items":"18.00","refunded":"0.00","shipping":"10.00","tax":"1.35","total":"29.35"\}' "totals"
+like "$canon" '"customer":\{"id":"","email":"john.doe@example.com","first_name":"John"' "guest customer: no id, the e-mail"
+like "$canon" '"payment":\{"method":"bacs","title":"Direct Bank Transfer"\}.*"paid":true,"paid_amount":"29.35","paid_at":"2017-03-22T19:28:08Z"' "paid by date_paid_gmt"
+like "$canon" '"totals":\{"items":"18.00","discount":"0.00","shipping":"10.00","fees":"0.00","tax":"1.35","total":"29.35","refunded":"0.00"\}' "totals"
 is "$(q "select sku||'|'||quantity||'|'||unit_price||'|'||total from order_lines where id='727' order by line")" "|2|3.00|6.00
 Bar3|1|12.00|12.00" "lines table"
 is "$(wsi-hwm | cut -f1-3)" "shop	time	2017-03-22T20:00:00Z" "the mark moved with the order"
@@ -86,7 +86,7 @@ for f in woo-order-ios-fixture-coupon-fee-tax.json woo-order-ios-fixture-partial
 	env "$id" 2018-04-03T23:05:14Z "$o" | wsi-stage >/dev/null 2>&1
 	is "$(q "select state from orders where id='$id'")" staged "$f staged"
 done
-like "$(q "select canonical from orders where id='963'")" '"shipping_lines":\[\{"method":"usps","tax":"0.00","title":"International Priority Mail Express Flat Rate","total":"133.00"\}\]' "coupon/fee/tax fixture: shipping read"
+like "$(q "select canonical from orders where id='963'")" '"shipping_lines":\[\{"method":"usps","title":"International Priority Mail Express Flat Rate","total":"133.00","tax":"0.00"\}\]' "coupon/fee/tax fixture: shipping read"
 sh=$(python3 -c 'import json; print(json.dumps(json.load(open("'"$TESTS"'/fixtures/shopify-order-get-2025-01-js-fixture.json"))["order"], separators=(",",":")))')
 sid=$(printf '%s' "$sh" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 printf '{"store":"shop","id":"%s","modified":"2024-05-14T13:23:45Z","source":"shopify","order":%s}\n' "$sid" "$sh" | wsi-stage >/dev/null
