@@ -24,7 +24,7 @@ endif
 override CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wformat=2 -Wno-format-nonliteral $(SANFLAGS) -Ilib $(PKG_CFLAGS) $(CFLAGS)
 override LDFLAGS := $(SANFLAGS) $(LDFLAGS)
-LDLIBS += $(PKG_LIBS)
+LDLIBS += $(PKG_LIBS) -pthread
 
 # Sanitizer builds live apart, so `make check SAN=1` needs no `make clean`.
 ifeq ($(SAN),1)
@@ -33,7 +33,7 @@ else
 O = build
 endif
 
-TOOLS   = fetch stage hwm
+TOOLS   = fetch stage hwm remap validate post
 BINS    = $(TOOLS:%=$(O)/bin/wsi-%)
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:lib/%.c=$(O)/lib/%.o)

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include "msg.h"
 
-#define WSI_SCHEMA_VERSION 1
+#define WSI_SCHEMA_VERSION 2
 
 /* Open (creating mode 0600 if new) and migrate the database at path. NULL with *e filled. */
 sqlite3 *wsi_db_open(const char *path, wsi_error *e);
@@ -23,6 +23,16 @@ void wsi_db_rollback(sqlite3 *db);
 /* Who made a change: "wsi-stage", or "USER (wsi-hwm)" when a person ran a tool. */
 const char *wsi_db_actor(int person);
 
+/* Move an order to a new state and log why, inside the caller's transaction. */
+int wsi_set_state(sqlite3 *db, const char *store, const char *id, const char *from, const char *to,
+		  const char *why, wsi_error *e);
+/* Record an order as posted with Sage's numbers (NULL or "" keeps what is recorded), what was
+ * posted as its content, the recheck done; then its state, inside the caller's transaction. */
+int wsi_order_posted(sqlite3 *db, const char *store, const char *id, const char *from, const char *order,
+		     const char *shipment, const char *invoice, const char *receipt, const char *why, wsi_error *e);
+/* Replace an order's reasons (code, message pairs; n may be 0), inside the caller's transaction. */
+int wsi_set_reasons(sqlite3 *db, const char *store, const char *id, const char *const *codes,
+		    const char *const *messages, int n, wsi_error *e);
 /* Write one line of the order event log (inside the caller's transaction). */
 int wsi_event(sqlite3 *db, const char *store, const char *id, const char *from, const char *to,
 	      const char *why, wsi_error *e);

@@ -14,6 +14,7 @@ struct wsi_http {
 	struct curl_slist *headers;
 	wsi_http_opts o;
 	long requests;
+	int unknown;
 };
 
 struct buf {
@@ -118,6 +119,7 @@ int wsi_http_header(wsi_http *h, const char *header)
 }
 
 long wsi_http_requests(const wsi_http *h) { return h->requests; }
+int wsi_http_outcome_unknown(const wsi_http *h) { return h->unknown; }
 
 void wsi_response_free(wsi_response *r)
 {
@@ -258,6 +260,7 @@ int wsi_http_request(wsi_http *h, const char *method, const char *url, const cha
 	char shown[512], errbuf[CURL_ERROR_SIZE];
 	double backoff = 0.5;
 	memset(r, 0, sizeof *r);
+	h->unknown = 0;
 	wsi_url_short(url, shown, sizeof shown);
 	for (int attempt = 0;; attempt++) {
 		struct buf b = {.max = h->o.max_response}, hb = {0};
@@ -340,6 +343,7 @@ int wsi_http_request(wsi_http *h, const char *method, const char *url, const cha
 			backoff *= 2;
 			continue;
 		}
+		h->unknown = !not_sent && !tls;
 		return wsi_fail(e, tls ? WSI_EXIT_CONFIG : WSI_EXIT_REMOTE, "%s %s: %s%s", method, shown,
 				errbuf[0] ? errbuf : curl_easy_strerror(rc),
 				tls ? " (TLS could not be verified: check the URL, or set ca_file)" :

@@ -42,6 +42,9 @@ static inline int wsi_http_get(wsi_http *h, const char *url, wsi_response *r, ws
 	return wsi_http_request(h, "GET", url, NULL, 1, r, e);
 }
 void wsi_response_free(wsi_response *r);
+/* After a failed request: 1 if it may have reached the server and taken effect
+ * (a timeout or a dropped connection after sending), 0 if it surely did not. */
+int wsi_http_outcome_unknown(const wsi_http *h);
 /* A response header's value (case-insensitive name) copied into buf, or NULL. */
 const char *wsi_response_header(const wsi_response *r, const char *name, char *buf, size_t n);
 /* The URL of the rel="next" link in a Link header value, or NULL. */

@@ -266,3 +266,36 @@ char *wsi_json_dump(const json_t *v)
 {
 	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 }
+
+/* The mark a number's text carries inside a string until the dump unwraps it. */
+#define NUMBER_MARK "\x01#"
+
+json_t *wsi_json_number(wsi_dec d, int places)
+{
+	char b[48], t[52];
+	snprintf(t, sizeof t, NUMBER_MARK "%s", wsi_dec_fmt(d, places, b, sizeof b));
+	return json_string(t);
+}
+
+char *wsi_json_dump_exact(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!s)
+		return NULL;
+	/* "\u0001#12.34" -> 12.34 */
+	static const char pat[] = "\"\\u0001#";
+	char *o = s, *p = s;
+	while (*p) {
+		if (strncmp(p, pat, sizeof pat - 1) == 0) {
+			p += sizeof pat - 1;
+			while (*p && *p != '"')
+				*o++ = *p++;
+			if (*p == '"')
+				p++;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = 0;
+	return s;
+}

@@ -32,6 +32,11 @@ const char *wsi_jtext(const json_t *o, const char *key, char *buf, size_t n);
 int wsi_jdec(const json_t *o, const char *key, wsi_dec dflt, wsi_dec *out);
 /* Set key to a decimal string with at least 2 decimals. */
 int wsi_jset_dec(json_t *o, const char *key, wsi_dec d);
+/* A JSON number holding exactly this decimal (no double on the way): a marked string
+ * that wsi_json_dump_exact writes as a bare number. */
+json_t *wsi_json_number(wsi_dec d, int places);
+/* Dump compactly in insertion order, writing wsi_json_number values as numbers. Caller frees. */
+char *wsi_json_dump_exact(const json_t *v);
 /* Dump compactly with sorted keys (stable for hashing). Caller frees. */
 char *wsi_json_dump(const json_t *v);
 

@@ -67,6 +67,28 @@ start_store() {
 	SIM=$STORE_URL
 }
 
+# start_sage [extra args]: the Sage 300 Web API simulator; sets SAGE_URL and SAGE
+start_sage() {
+	SIMS=$(( ${SIMS:-0} + 1 )); pf="$T/sage.port.$SIMS"
+	python3 "$TESTS/sagesim.py" --portfile "$pf" "$@" >"$T/sagesim.log" 2>&1 &
+	PIDS="$PIDS $!"
+	SAGE_PID=$!
+	i=0
+	while [ ! -s "$pf" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	SAGE_PORT=$(cat "$pf")
+	SAGE="http://127.0.0.1:$SAGE_PORT"
+	SAGE_URL="$SAGE/Sage300WebApi/v1.0/-/SAMLTD"
+}
+
+# sage PATH [JSON]: a control request to the Sage simulator
+sage() {
+	if [ $# -gt 1 ]; then
+		curl -s -X POST -H 'Content-Type: application/json' --data-binary "$2" "$SAGE$1"
+	else
+		curl -s "$SAGE$1"
+	fi
+}
+
 # sim PATH [JSON]: a control request to the store simulator; prints its answer.
 sim() {
 	if [ $# -gt 1 ]; then
@@ -90,7 +112,17 @@ write_conf() {
 		echo "settle = 0"
 		echo "retries = 2"
 		echo "timeout = 10"
-		for l in "$@"; do echo "$l"; done
+		for l in "$@"; do case "$l" in \[*) break;; esac; echo "$l"; done
+		if [ -n "${SAGE_URL:-}" ]; then
+			echo "[sage]"
+			echo "url = $SAGE_URL"
+			echo "user = WEBAPI"
+			echo "password = sage-test-pw"
+			echo "retries = 2"
+			echo "timeout = 5"
+			after=""
+			for l in "$@"; do case "$l" in \[sage\]) after=1; continue;; \[*) after="";; esac; [ -n "$after" ] && echo "$l"; done
+		fi
 		echo "[db]"
 		echo "path = $T/wsi.db"
 	} >wsi.conf

@@ -118,7 +118,7 @@ def gen_orders(kind, n, start, spread, seed, skus=50, same_second=False, first_i
             cents = rnd.randint(199, 25000)
             lines.append((f'SKU-{rnd.randint(1, skus):04d}', f'Product {j} for {name}', q, cents))
             items += q * cents
-        tax = items * 6 // 100
+        tax = sum(q * c * 6 // 100 for _, _, q, c in lines)  # taxed per line, as the stores round
         ship = rnd.choice([0, 500, 1000])
         total = items + tax + ship
         money = lambda c: f'{c // 100}.{c % 100:02d}'

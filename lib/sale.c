@@ -1,0 +1,314 @@
+/* sale.c - what a web order looks like in Sage 300 (reference/money.md, "Decisions for wsi"):
+ * lines at their net price as an override, discounts inside the line, shipping and fees as
+ * miscellaneous charges, the store's own tax as manual amounts, ship all and invoice in the
+ * same save, and the prepayment last. */
+#include "sale.h"
+#include "decimal.h"
+#include "json.h"
+#include "timeutil.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *wsi_sale_reference_field(const wsi_config *c)
+{
+	return wsi_conf(c, "sage", "reference_field", "OrderReference");
+}
+
+void wsi_sale_reference(const char *store, const char *id, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s:%s", store, id);
+}
+
+const char *wsi_sale_prepayment(const wsi_config *c)
+{
+	return wsi_conf(c, "sage", "prepayment", "order");
+}
+
+void wsi_sale_numbers_of(const json_t *o, wsi_sale_numbers *n)
+{
+	char b[64];
+	memset(n, 0, sizeof *n);
+	const char *v;
+	if ((v = wsi_jtext(o, "OrderNumber", b, sizeof b)))
+		snprintf(n->order, sizeof n->order, "%s", v);
+	if ((v = wsi_jstr(o, "LastShipmentNumber")))
+		snprintf(n->shipment, sizeof n->shipment, "%s", v);
+	if ((v = wsi_jstr(o, "LastInvoiceNumber")))
+		snprintf(n->invoice, sizeof n->invoice, "%s", v);
+	json_t *rb = json_object_get(o, "ReceiptBatchNumber");
+	if (json_is_integer(rb) && json_integer_value(rb) > 0)
+		snprintf(n->receipt, sizeof n->receipt, "%lld", (long long)json_integer_value(rb));
+	wsi_dec t;
+	if (wsi_jdec(o, "OrderTotal", (wsi_dec){0}, &t) == 0)
+		wsi_dec_fmt(t, 2, n->total, sizeof n->total);
+}
+
+struct find_cx {
+	const char *field;
+	wsi_sale_found_fn fn;
+	void *ud;
+	int receipts;
+};
+
+static int on_found(void *ud, json_t *row)
+{
+	struct find_cx *f = ud;
+	wsi_sale_numbers n;
+	const char *ref = wsi_jstr(row, f->field);
+	if (!ref)
+		return 0;
+	if (f->receipts) {
+		memset(&n, 0, sizeof n);
+		json_t *bn = json_object_get(row, "BatchNumber");
+		if (json_is_integer(bn))
+			snprintf(n.receipt, sizeof n.receipt, "%lld", (long long)json_integer_value(bn));
+	} else {
+		wsi_sale_numbers_of(row, &n);
+	}
+	return f->fn(f->ud, ref, &n);
+}
+
+int wsi_sale_find(wsi_sage *s, const wsi_config *c, const char *const *refs, size_t n, wsi_sale_found_fn fn,
+		  void *ud, wsi_error *e)
+{
+	const char *field = wsi_sale_reference_field(c);
+	char select[256];
+	snprintf(select, sizeof select, "OrderUniquifier,OrderNumber,%s,LastShipmentNumber,LastInvoiceNumber,"
+		 "ReceiptBatchNumber,OrderTotal", field);
+	struct find_cx f = {field, fn, ud, 0};
+	return wsi_sage_lookup(s, "OE/OEOrders", field, select, refs, n, on_found, &f, e);
+}
+
+int wsi_sale_find_receipts(wsi_sage *s, const char *const *refs, size_t n, wsi_sale_found_fn fn, void *ud,
+			   wsi_error *e)
+{
+	struct find_cx f = {"Description", fn, ud, 1};
+	return wsi_sage_lookup(s, "AR/ARReceiptAndAdjustmentBatches", "Description", "BatchNumber,Description",
+			       refs, n, on_found, &f, e);
+}
+
+static wsi_dec dec_of(const json_t *o, const char *key)
+{
+	wsi_dec d = {0};
+	wsi_jdec(o, key, (wsi_dec){0}, &d);
+	return d;
+}
+
+static void set_str(json_t *o, const char *k, const char *v, size_t max)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%.*s", (int)(max < sizeof buf ? max : sizeof buf - 1), v ? v : "");
+	json_object_set_new(o, k, json_string(buf));
+}
+
+/* One item line; `qty` whole units at `unit` with `tax`. */
+static json_t *item_line(const char *item, const char *location, wsi_dec qty, wsi_dec unit, wsi_dec net, wsi_dec tax)
+{
+	json_t *d = json_object();
+	json_object_set_new(d, "LineType", json_string("Item"));
+	json_object_set_new(d, "Item", json_string(item));
+	json_object_set_new(d, "Location", json_string(location));
+	json_object_set_new(d, "QuantityOrdered", wsi_json_number(qty, 4));
+	json_object_set_new(d, "QuantityShipped", wsi_json_number(qty, 4));
+	/* PriceOverride before the price: Sage puts fields to the view in payload order */
+	json_object_set_new(d, "PriceOverride", json_true());
+	json_object_set_new(d, "OrderUnitPrice", wsi_json_number(unit, 2));
+	json_object_set_new(d, "TaxIncluded1", json_false());
+	json_object_set_new(d, "TaxBase1", wsi_json_number(net, 2));
+	json_object_set_new(d, "TaxAmount1", wsi_json_number(tax, 2));
+	return d;
+}
+
+static json_t *misc_line(const char *code, wsi_dec amount, wsi_dec tax)
+{
+	json_t *d = json_object();
+	json_object_set_new(d, "LineType", json_string("Miscellaneous"));
+	json_object_set_new(d, "MiscellaneousChargesCode", json_string(code));
+	json_object_set_new(d, "ExtendedAmount", wsi_json_number(amount, 2));
+	json_object_set_new(d, "TaxIncluded1", json_false());
+	json_object_set_new(d, "TaxBase1", wsi_json_number(amount, 2));
+	json_object_set_new(d, "TaxAmount1", wsi_json_number(tax, 2));
+	return d;
+}
+
+char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id, const json_t *canon,
+			  const json_t *mapped, wsi_error *e)
+{
+	char ref[160], desc[200], date[16], b[48];
+	const char *location = wsi_conf(c, "sage", "location", "1");
+	const char *ship_code = wsi_conf(c, "sage", "shipping_charge", "SHIP");
+	const char *fee_code = wsi_conf(c, "sage", "fee_charge", "FEE");
+	const char *customer = wsi_jstr(json_object_get(mapped, "customer"), "to");
+	if (!customer)
+		return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: no Sage customer", store, id), NULL;
+	wsi_sale_reference(store, id, ref, sizeof ref);
+	const char *number = wsi_jstr(canon, "number");
+	snprintf(desc, sizeof desc, "Web order %s (%s)", number ? number : id, ref);
+	const char *created = wsi_jstr(canon, "created");
+	snprintf(date, sizeof date, "%.10s", created ? created : "");
+	if (strlen(date) != 10) {
+		char now[32];
+		snprintf(date, sizeof date, "%.10s", wsi_time_fmt(wsi_now(), now, sizeof now));
+	}
+	json_t *o = json_object();
+	/* the header (customer first: its tax group and classes come before the details) */
+	json_object_set_new(o, "CustomerNumber", json_string(customer));
+	json_object_set_new(o, "OrderType", json_string("Active"));
+	json_object_set_new(o, "OrderDate", json_string(date));
+	set_str(o, "PurchaseOrderNumber", number ? number : id, 22);
+	set_str(o, wsi_sale_reference_field(c), ref, 60);
+	set_str(o, "OrderDescription", desc, 60);
+	const char *shipvia = wsi_jstr(json_object_get(mapped, "shipvia"), "to");
+	if (shipvia)
+		json_object_set_new(o, "ShipViaCode", json_string(shipvia));
+	const json_t *sh = json_object_get(canon, "shipping");
+	if (!wsi_jstr(sh, "address1") || !*wsi_jstr(sh, "address1"))
+		sh = json_object_get(canon, "billing");
+	set_str(o, "ShipToName", wsi_jstr(sh, "name"), 60);
+	set_str(o, "ShipToAddressLine1", wsi_jstr(sh, "address1"), 60);
+	set_str(o, "ShipToAddressLine2", wsi_jstr(sh, "address2"), 60);
+	set_str(o, "ShipToCity", wsi_jstr(sh, "city"), 30);
+	set_str(o, "ShipToStateProvince", wsi_jstr(sh, "state"), 30);
+	set_str(o, "ShipToZipPostalCode", wsi_jstr(sh, "postcode"), 20);
+	set_str(o, "ShipToCountry", wsi_jstr(sh, "country"), 30);
+	set_str(o, "ShipToEmail", wsi_jstr(json_object_get(canon, "billing"), "email"), 50);
+	json_object_set_new(o, "AutoTaxCalculationStatus", json_false());
+	json_object_set_new(o, "InvoiceWillBeProduced", json_true());
+
+	json_t *details = json_array();
+	wsi_dec base = {0}, taxsum = {0};
+	size_t i;
+	json_t *l;
+	const json_t *items = json_object_get(mapped, "items");
+	json_array_foreach(json_object_get(canon, "lines"), i, l) {
+		const char *item = wsi_jstr(json_array_get(items, i), "to");
+		wsi_dec q = dec_of(l, "quantity"), net = dec_of(l, "total"), tax = dec_of(l, "tax"), unit;
+		if (!item || !*item || q.v <= 0 || net.v < 0 || wsi_dec_div(net, q, &unit)) {
+			json_decref(o);
+			json_decref(details);
+			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be sent (no item or no quantity)", store, id, i + 1), NULL;
+		}
+		wsi_dec cents = wsi_dec_round(unit, 2), ext;
+		wsi_dec_mul(cents, q, &ext);
+		if (ext.v == net.v) {
+			json_array_append_new(details, item_line(item, location, q, cents, net, tax));
+		} else if (q.v % WSI_DEC_ONE == 0) {
+			/* Split the line so the extended amounts add up to the net exactly:
+			 * 35.98 for 3 is 2 x 11.99 and 1 x 12.00 (money.md, decision 3). */
+			wsi_dec lo = {unit.v / 10000 * 10000}, lo_ext, part_q, part_net, part_tax;
+			wsi_dec_mul(lo, q, &lo_ext);
+			int64_t up = (net.v - lo_ext.v) / 10000; /* units that take one cent more */
+			if (up < 0 || up * WSI_DEC_ONE > q.v) {
+				json_decref(o);
+				json_decref(details);
+				return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be split into cents", store, id, i + 1), NULL;
+			}
+			part_q = (wsi_dec){up * WSI_DEC_ONE};
+			wsi_dec_mul((wsi_dec){lo.v + 10000}, part_q, &part_net);
+			wsi_dec_mul(tax, part_q, &part_tax);
+			wsi_dec_div(part_tax, q, &part_tax);
+			part_tax = wsi_dec_round(part_tax, 2);
+			json_array_append_new(details, item_line(item, location, part_q, (wsi_dec){lo.v + 10000}, part_net, part_tax));
+			json_array_append_new(details, item_line(item, location, wsi_dec_sub(q, part_q), lo,
+								 wsi_dec_sub(net, part_net), wsi_dec_sub(tax, part_tax)));
+		} else {
+			json_decref(o);
+			json_decref(details);
+			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu: %s for a quantity of %s has no price in cents; "
+					"a fractional quantity cannot be split", store, id, i + 1,
+					wsi_dec_fmt(net, 2, b, sizeof b), wsi_jstr(l, "quantity")), NULL;
+		}
+		base = wsi_dec_add(base, net);
+		taxsum = wsi_dec_add(taxsum, tax);
+	}
+	json_array_foreach(json_object_get(canon, "shipping_lines"), i, l) {
+		wsi_dec amt = dec_of(l, "total"), tax = dec_of(l, "tax");
+		if (!amt.v && !tax.v)
+			continue;
+		json_array_append_new(details, misc_line(ship_code, amt, tax));
+		base = wsi_dec_add(base, amt);
+		taxsum = wsi_dec_add(taxsum, tax);
+	}
+	json_array_foreach(json_object_get(canon, "fees"), i, l) {
+		wsi_dec amt = dec_of(l, "total"), tax = dec_of(l, "tax");
+		if (amt.v < 0) {
+			json_decref(o);
+			json_decref(details);
+			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: a negative fee (%s) has no Sage form", store, id,
+					wsi_dec_fmt(amt, 2, b, sizeof b)), NULL;
+		}
+		if (!amt.v && !tax.v)
+			continue;
+		json_array_append_new(details, misc_line(fee_code, amt, tax));
+		base = wsi_dec_add(base, amt);
+		taxsum = wsi_dec_add(taxsum, tax);
+	}
+	json_object_set_new(o, "OrderDetails", details);
+	json_object_set_new(o, "TaxBase1", wsi_json_number(base, 2));
+	json_object_set_new(o, "ExcludedTaxAmount1", wsi_json_number(taxsum, 2));
+	/* the prepayment last: it needs the order total */
+	if (!strcmp(wsi_sale_prepayment(c), "order") && json_is_true(json_object_get(canon, "paid"))) {
+		const json_t *pay = json_object_get(mapped, "payment");
+		const char *paid_at = wsi_jstr(canon, "paid_at");
+		const char *tx = wsi_jstr(canon, "transaction");
+		json_object_set_new(o, "BankCode", json_string(wsi_jstr(pay, "bank") ? wsi_jstr(pay, "bank") : ""));
+		json_object_set_new(o, "ReceiptType", json_string(wsi_jstr(pay, "code") ? wsi_jstr(pay, "code") : ""));
+		set_str(o, "CheckNumber", tx && *tx ? tx : ref, 24);
+		snprintf(date, sizeof date, "%.10s", paid_at ? paid_at : created ? created : "");
+		json_object_set_new(o, "CheckDate", json_string(date));
+		json_object_set_new(o, "PaymentAppliedTo", json_string("OrderNumber"));
+		json_object_set_new(o, "PaymentInCustomerCurrency", wsi_json_number(dec_of(canon, "paid_amount"), 2));
+	}
+	char *body = wsi_json_dump_exact(o);
+	json_decref(o);
+	if (!body)
+		wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
+	return body;
+}
+
+char *wsi_sale_receipt_body(const wsi_config *c, const char *store, const char *id, const json_t *canon,
+			    const json_t *mapped, const char *sage_order, wsi_error *e)
+{
+	(void)c;
+	char ref[160], date[16], desc[200];
+	wsi_sale_reference(store, id, ref, sizeof ref);
+	const json_t *pay = json_object_get(mapped, "payment");
+	const char *paid_at = wsi_jstr(canon, "paid_at");
+	const char *tx = wsi_jstr(canon, "transaction");
+	const char *customer = wsi_jstr(json_object_get(mapped, "customer"), "to");
+	snprintf(date, sizeof date, "%.10s", paid_at ? paid_at : "");
+	if (strlen(date) != 10) {
+		char now[32];
+		snprintf(date, sizeof date, "%.10s", wsi_time_fmt(wsi_now(), now, sizeof now));
+	}
+	snprintf(desc, sizeof desc, "Prepayment of Sage order %s", sage_order ? sage_order : "");
+	wsi_dec amount = dec_of(canon, "paid_amount");
+	json_t *entry = json_object();
+	json_object_set_new(entry, "BatchType", json_string("CA"));
+	json_object_set_new(entry, "CustomerNumber", json_string(customer ? customer : ""));
+	json_object_set_new(entry, "ReceiptDateAdjustmentDate", json_string(date));
+	set_str(entry, "EntryDescription", desc, 60);
+	json_object_set_new(entry, "PaymentCode", json_string(wsi_jstr(pay, "code") ? wsi_jstr(pay, "code") : ""));
+	set_str(entry, "CheckReceiptNumber", tx && *tx ? tx : ref, 24);
+	set_str(entry, "EntryReference", ref, 60);
+	json_object_set_new(entry, "ReceiptTransactionType", json_string("Prepayment"));
+	json_object_set_new(entry, "DocumentType", json_string("Order"));
+	set_str(entry, "MatchingDocumentNumber", sage_order, 22);
+	json_object_set_new(entry, "BankReceiptAmount", wsi_json_number(amount, 2));
+	json_object_set_new(entry, "CustomerReceiptAmount", wsi_json_number(amount, 2));
+	json_t *o = json_object();
+	json_object_set_new(o, "BatchRecordType", json_string("CA"));
+	json_object_set_new(o, "BatchDate", json_string(date));
+	/* the batch is found again by this description before it is ever made twice */
+	set_str(o, "Description", ref, 60);
+	json_object_set_new(o, "BankCode", json_string(wsi_jstr(pay, "bank") ? wsi_jstr(pay, "bank") : ""));
+	json_t *entries = json_array();
+	json_array_append_new(entries, entry);
+	json_object_set_new(o, "ReceiptsAdjustments", entries);
+	char *body = wsi_json_dump_exact(o);
+	json_decref(o);
+	if (!body)
+		wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
+	return body;
+}

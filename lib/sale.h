@@ -1,0 +1,39 @@
+/* sale.h - a web order as a Sage sale: its reference, finding it in Sage, the bodies to send. */
+#ifndef WSI_SALE_H
+#define WSI_SALE_H
+#include <jansson.h>
+#include "config.h"
+#include "sage.h"
+
+/* The Sage numbers of a sale found or made. */
+typedef struct wsi_sale_numbers {
+	char order[32], shipment[32], invoice[32], receipt[32];
+	char total[40];     /* the Sage order total, as text */
+} wsi_sale_numbers;
+
+/* The field of OEOrders that carries the web order's reference ([sage] reference_field). */
+const char *wsi_sale_reference_field(const wsi_config *c);
+/* The reference of an order: its key, "STORE:ID". */
+void wsi_sale_reference(const char *store, const char *id, char *buf, size_t n);
+
+/* Look up many references in Sage at once; fn(ud, reference, numbers) for each found. */
+typedef int (*wsi_sale_found_fn)(void *ud, const char *reference, const wsi_sale_numbers *n);
+int wsi_sale_find(wsi_sage *s, const wsi_config *c, const char *const *refs, size_t n, wsi_sale_found_fn fn,
+		  void *ud, wsi_error *e);
+/* Look up the prepayment receipts of many references (batches described by the reference). */
+int wsi_sale_find_receipts(wsi_sage *s, const char *const *refs, size_t n, wsi_sale_found_fn fn, void *ud,
+			   wsi_error *e);
+/* Read the numbers from a created OEOrders entity. */
+void wsi_sale_numbers_of(const json_t *order, wsi_sale_numbers *n);
+
+/* How the prepayment travels: "order", "receipt" or "none". */
+const char *wsi_sale_prepayment(const wsi_config *c);
+/* The OEOrders body for a canonical order and its mapping. NULL with *e naming what is
+ * wrong (status 1) when the order cannot be expressed in Sage. Caller frees. */
+char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id, const json_t *canon,
+			  const json_t *mapped, wsi_error *e);
+/* The A/R receipt batch body of the prepayment of a posted order (receipt mode). */
+char *wsi_sale_receipt_body(const wsi_config *c, const char *store, const char *id, const json_t *canon,
+			    const json_t *mapped, const char *sage_order, wsi_error *e);
+
+#endif

@@ -1,0 +1,653 @@
+/* wsi-post - create each valid order in Sage as one order, shipment and invoice (and its
+ * prepayment), exactly once. Every run first reconciles what an earlier run left unknown,
+ * the way a database recovers when it opens, and looks its orders up by reference before
+ * it creates anything. */
+#include "cli.h"
+#include "db.h"
+#include "decimal.h"
+#include "json.h"
+#include "keys.h"
+#include "sage.h"
+#include "sale.h"
+#include <getopt.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: wsi-post [-c FILE] [-d DB] [-v] [-q] [-n] [-j N] [-a | KEY...]\n"
+		   "Create valid orders in Sage (order, shipment, invoice and prepayment in one save)\n"
+		   "and print KEY TAB Sage order number for each. Orders left in posting, and those\n"
+		   "wsi-hwm set sent to be checked, are reconciled first.\n"
+		   "  -a    every valid order\n"
+		   "  -n    print the bodies (KEY TAB JSON) without sending anything\n"
+		   "  -j N  post on N connections at once (default 1)\n"
+		   "See wsi-post(1).\n");
+}
+
+struct key { char store[72], id[72]; };
+
+struct ctx {
+	const wsi_config *cfg;
+	const char *db_path;
+	int dry_run;
+	struct key *k;
+	size_t n, cap, next;
+	pthread_mutex_t lock;
+	int stop;                 /* a failure that means: try again later */
+	wsi_error first;          /* the first such failure */
+	long posted, failed, differs, receipts;
+};
+
+static int add_key(struct ctx *c, const char *store, const char *id)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->k[i].store, store) && !strcmp(c->k[i].id, id))
+			return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 256;
+		struct key *nk = realloc(c->k, c->cap * sizeof *nk);
+		if (!nk)
+			return -1;
+		c->k = nk;
+	}
+	snprintf(c->k[c->n].store, sizeof c->k[c->n].store, "%s", store);
+	snprintf(c->k[c->n].id, sizeof c->k[c->n].id, "%s", id);
+	c->n++;
+	return 0;
+}
+
+/* Stop the run (every worker) with the first of these errors. */
+static void halt(struct ctx *c, const wsi_error *e)
+{
+	pthread_mutex_lock(&c->lock);
+	if (!c->stop)
+		c->first = *e;
+	c->stop = 1;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- finding in Sage ---- */
+
+struct found_cx { json_t *found; };
+
+static int on_found(void *ud, const char *ref, const wsi_sale_numbers *n)
+{
+	struct found_cx *f = ud;
+	json_object_set_new(f->found, ref, json_pack("{ss ss ss ss ss}", "order", n->order, "shipment", n->shipment,
+						     "invoice", n->invoice, "receipt", n->receipt, "total", n->total));
+	return 0;
+}
+
+/* Look up the references of keys[0..n) in Sage: {ref: numbers} for those it has. */
+static json_t *find_in_sage(wsi_sage *s, const wsi_config *cfg, const struct key *keys, size_t n, int receipts,
+			    wsi_error *e)
+{
+	struct found_cx f = {json_object()};
+	const char **refs = calloc(n ? n : 1, sizeof *refs);
+	char **bufs = calloc(n ? n : 1, sizeof *bufs);
+	int rc = !refs || !bufs;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (asprintf(&bufs[i], "%s:%s", keys[i].store, keys[i].id) < 0) {
+			bufs[i] = NULL;
+			rc = 1;
+		}
+		refs[i] = bufs[i];
+	}
+	if (rc)
+		wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
+	else
+		rc = receipts ? wsi_sale_find_receipts(s, refs, n, on_found, &f, e)
+			      : wsi_sale_find(s, cfg, refs, n, on_found, &f, e);
+	for (size_t i = 0; bufs && i < n; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(refs);
+	if (rc) {
+		json_decref(f.found);
+		return NULL;
+	}
+	return f.found;
+}
+
+/* ---- one order ---- */
+
+struct order {
+	char state[16], sage_order[32];
+	json_t *canon, *mapped;
+	int has_receipt;
+};
+
+static int read_order(sqlite3 *db, const struct key *k, struct order *o, wsi_error *e)
+{
+	memset(o, 0, sizeof *o);
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state, canonical, mapped, coalesce(sage_order,''),"
+					      " sage_receipt IS NOT NULL FROM orders WHERE store=? AND id=?", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, k->store, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, k->id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(o->state, sizeof o->state, "%s", sqlite3_column_text(st, 0));
+		o->canon = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+		const char *m = (const char *)sqlite3_column_text(st, 2);
+		o->mapped = m ? json_loads(m, 0, NULL) : json_object();
+		snprintf(o->sage_order, sizeof o->sage_order, "%s", sqlite3_column_text(st, 3));
+		o->has_receipt = sqlite3_column_int(st, 4);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot read an order");
+	return 1;
+}
+
+static void free_order(struct order *o)
+{
+	json_decref(o->canon);
+	json_decref(o->mapped);
+}
+
+/* Change state (and reasons) in a transaction of its own. */
+static int move(sqlite3 *db, const struct key *k, const char *from, const char *to, const char *why,
+		const char *code, const char *msg, wsi_error *e)
+{
+	if (wsi_db_begin(db, e))
+		return -1;
+	const char *codes[1] = {code}, *msgs[1] = {msg};
+	if ((code && wsi_set_reasons(db, k->store, k->id, codes, msgs, 1, e)) ||
+	    wsi_set_state(db, k->store, k->id, from, to, why, e) || wsi_db_commit(db, e)) {
+		wsi_db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+static int posted(sqlite3 *db, const struct key *k, const char *from, const wsi_sale_numbers *n, const char *why,
+		  wsi_error *e)
+{
+	if (wsi_db_begin(db, e))
+		return -1;
+	if (wsi_order_posted(db, k->store, k->id, from, n->order, n->shipment, n->invoice, n->receipt, why, e) ||
+	    wsi_db_commit(db, e)) {
+		wsi_db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+static int needs_receipt(const struct ctx *c, const struct order *o)
+{
+	return !strcmp(wsi_sale_prepayment(c->cfg), "receipt") && json_is_true(json_object_get(o->canon, "paid")) &&
+	       !o->has_receipt;
+}
+
+/* The prepayment receipt of a posted order (receipt mode): looked up first, made once. */
+static int post_receipt(struct ctx *c, sqlite3 *db, wsi_sage *s, const struct key *k, const struct order *o,
+			int looked_up)
+{
+	wsi_error e = {0};
+	if (!looked_up) {
+		json_t *f = find_in_sage(s, c->cfg, k, 1, 1, &e);
+		if (!f) {
+			halt(c, &e);
+			return -1;
+		}
+		const char *ref = NULL;
+		json_t *v;
+		json_object_foreach(f, ref, v) {
+			wsi_sale_numbers n = {0};
+			snprintf(n.receipt, sizeof n.receipt, "%s", wsi_jstr(v, "receipt"));
+			int rc = posted(db, k, "posted", &n, "its prepayment receipt is in Sage", &e);
+			json_decref(f);
+			if (rc)
+				halt(c, &e);
+			return rc;
+		}
+		json_decref(f);
+	}
+	char *body = wsi_sale_receipt_body(c->cfg, k->store, k->id, o->canon, o->mapped, o->sage_order, &e);
+	if (!body) {
+		halt(c, &e);
+		return -1;
+	}
+	json_t *made = NULL;
+	int out = wsi_sage_post(s, "AR/ARReceiptAndAdjustmentBatches", body, &made, &e);
+	free(body);
+	if (out == WSI_SAGE_CREATED) {
+		wsi_sale_numbers n = {0};
+		json_t *bn = json_object_get(made, "BatchNumber");
+		if (json_is_integer(bn))
+			snprintf(n.receipt, sizeof n.receipt, "%lld", (long long)json_integer_value(bn));
+		json_decref(made);
+		pthread_mutex_lock(&c->lock);
+		c->receipts++;
+		pthread_mutex_unlock(&c->lock);
+		if (posted(db, k, "posted", &n, "prepayment receipt made", &e)) {
+			halt(c, &e);
+			return -1;
+		}
+		return 0;
+	}
+	if (out == WSI_SAGE_REFUSED) {
+		/* the sale stands; its receipt waits for a person, and is tried again next run */
+		wsi_err("%s:%s: Sage refused the prepayment receipt: %s", k->store, k->id, e.msg);
+		pthread_mutex_lock(&c->lock);
+		c->failed++;
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	halt(c, &e);
+	return -1;
+}
+
+static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const struct key *k)
+{
+	struct order o;
+	wsi_error e = {0};
+	int r = read_order(db, k, &o, &e);
+	if (r <= 0) {
+		if (r < 0)
+			halt(c, &e);
+		return r;
+	}
+	int rc = 0;
+	if (strcmp(o.state, "valid")) {
+		if (!strcmp(o.state, "posted") && needs_receipt(c, &o))
+			rc = post_receipt(c, db, s, k, &o, 0);
+		free_order(&o);
+		return rc;
+	}
+	char *body = wsi_sale_order_body(c->cfg, k->store, k->id, o.canon, o.mapped, &e);
+	if (!body) {
+		if (e.status == WSI_EXIT_ORDERS) {
+			wsi_err("%s", e.msg);
+			rc = move(db, k, "valid", "failed", "cannot be expressed in Sage", "cannot-post", e.msg, &e);
+			pthread_mutex_lock(&c->lock);
+			c->failed++;
+			pthread_mutex_unlock(&c->lock);
+		}
+		if (e.status != WSI_EXIT_ORDERS || rc)
+			halt(c, &e);
+		free_order(&o);
+		return rc;
+	}
+	if (c->dry_run) {
+		pthread_mutex_lock(&c->lock);
+		printf("%s:%s\t%s\n", k->store, k->id, body);
+		pthread_mutex_unlock(&c->lock);
+		free(body);
+		free_order(&o);
+		return 0;
+	}
+	/* posting first, committed: a crash from here on is found by reference next run */
+	if (move(db, k, "valid", "posting", "sent to Sage", NULL, NULL, &e)) {
+		halt(c, &e);
+		free(body);
+		free_order(&o);
+		return -1;
+	}
+	json_t *made = NULL;
+	int out = wsi_sage_post(s, "OE/OEOrders", body, &made, &e);
+	free(body);
+	if (out == WSI_SAGE_CREATED) {
+		wsi_sale_numbers n;
+		wsi_sale_numbers_of(made, &n);
+		json_decref(made);
+		char why[200];
+		snprintf(why, sizeof why, "created in Sage as order %s", n.order);
+		if (posted(db, k, "posting", &n, why, &e)) {
+			halt(c, &e);
+			free_order(&o);
+			return -1;
+		}
+		snprintf(o.sage_order, sizeof o.sage_order, "%s", n.order);
+		/* read back: the Sage total must be what the customer was charged */
+		wsi_dec web = {0}, sage = {0};
+		wsi_jdec(json_object_get(o.canon, "totals"), "total", (wsi_dec){0}, &web);
+		int differs = n.total[0] && wsi_dec_parse(n.total, strlen(n.total), &sage) == 0 &&
+			      wsi_dec_round(web, 2).v != sage.v;
+		pthread_mutex_lock(&c->lock);
+		printf("%s:%s\t%s\n", k->store, k->id, n.order);
+		fflush(stdout);
+		c->posted++;
+		c->differs += differs;
+		pthread_mutex_unlock(&c->lock);
+		if (differs) {
+			char b[40], msg[300];
+			snprintf(msg, sizeof msg, "Sage order %s totals %s but the web order totals %s: check the invoice.",
+				 n.order, n.total, wsi_dec_fmt(web, 2, b, sizeof b));
+			wsi_err("%s:%s: %s", k->store, k->id, msg);
+			const char *codes[1] = {"sage-total-differs"}, *msgs[1] = {msg};
+			if (wsi_db_begin(db, &e) == 0) {
+				if (wsi_set_reasons(db, k->store, k->id, codes, msgs, 1, &e) || wsi_db_commit(db, &e))
+					wsi_db_rollback(db);
+			}
+		}
+		if (needs_receipt(c, &o))
+			rc = post_receipt(c, db, s, k, &o, 1);
+	} else if (out == WSI_SAGE_REFUSED) {
+		wsi_err("%s:%s: Sage refused it: %s", k->store, k->id, e.msg);
+		/* Sage's own words, after the "POST url: HTTP 409 Code: " prefix */
+		const char *words = strstr(e.msg, ": HTTP ");
+		words = words ? strchr(words + 7, ':') : NULL;
+		words = words ? strchr(words + 1, ':') : NULL;
+		rc = move(db, k, "posting", "failed", "Sage refused it", "sage-refused", words ? words + 2 : e.msg, &e);
+		if (rc)
+			halt(c, &e);
+		pthread_mutex_lock(&c->lock);
+		c->failed++;
+		pthread_mutex_unlock(&c->lock);
+	} else if (out == WSI_SAGE_UNKNOWN) {
+		/* Sage may have saved it: it stays posting, and the next run finds out by reference */
+		halt(c, &e);
+		rc = -1;
+	} else {
+		/* surely not sent (or refused before anything was done): back to valid */
+		wsi_error e2 = {0};
+		move(db, k, "posting", "valid", "not sent: Sage could not be reached", NULL, NULL, &e2);
+		halt(c, &e);
+		rc = -1;
+	}
+	free_order(&o);
+	return rc;
+}
+
+struct worker {
+	struct ctx *c;
+	wsi_sage *sage;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct ctx *c = w->c;
+	wsi_error e = {0};
+	sqlite3 *db = wsi_db_open(c->db_path, &e);
+	if (!db) {
+		halt(c, &e);
+		return NULL;
+	}
+	for (;;) {
+		pthread_mutex_lock(&c->lock);
+		size_t i = c->next++;
+		int stop = c->stop;
+		pthread_mutex_unlock(&c->lock);
+		if (stop || i >= c->n)
+			break;
+		post_one(c, db, w->sage, &c->k[i]);
+	}
+	wsi_db_close(db);
+	return NULL;
+}
+
+/* ---- reconciling what earlier runs left ---- */
+
+static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
+{
+	struct ctx r = {0};
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id FROM orders WHERE state='posting' OR recheck=1", e);
+	if (!st)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (add_key(&r, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1))) {
+			sqlite3_finalize(st);
+			free(r.k);
+			return wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
+		}
+	sqlite3_finalize(st);
+	if (!r.n)
+		return 0;
+	json_t *found = find_in_sage(s, c->cfg, r.k, r.n, 0, e);
+	if (!found) {
+		free(r.k);
+		return -1;
+	}
+	int rc = 0;
+	long back = 0, known = 0;
+	for (size_t i = 0; i < r.n && !rc; i++) {
+		struct order o;
+		char ref[160];
+		if ((rc = read_order(db, &r.k[i], &o, e) < 0 ? -1 : 0))
+			break;
+		wsi_sale_reference(r.k[i].store, r.k[i].id, ref, sizeof ref);
+		json_t *f = json_object_get(found, ref);
+		if (wsi_db_begin(db, e)) {
+			free_order(&o);
+			rc = -1;
+			break;
+		}
+		int posted_before = !strcmp(o.state, "posted");
+		if (f) {
+			char why[200];
+			snprintf(why, sizeof why, "reconciled: Sage has it as order %s", wsi_jstr(f, "order"));
+			rc = wsi_order_posted(db, r.k[i].store, r.k[i].id, o.state, wsi_jstr(f, "order"), wsi_jstr(f, "shipment"),
+					      wsi_jstr(f, "invoice"), wsi_jstr(f, "receipt"), why, e);
+			known++;
+		} else if (!strcmp(o.state, "posting") || posted_before) {
+			/* never saved, or lost in a restore of Sage: it goes (again) */
+			sqlite3_stmt *u = wsi_db_prepare(db, "UPDATE orders SET recheck=0, posted_hash=NULL, posted_at=NULL,"
+							     " sage_order=NULL, sage_shipment=NULL, sage_invoice=NULL, sage_receipt=NULL"
+							     " WHERE store=? AND id=?", e);
+			rc = !u;
+			if (u) {
+				sqlite3_bind_text(u, 1, r.k[i].store, -1, SQLITE_STATIC);
+				sqlite3_bind_text(u, 2, r.k[i].id, -1, SQLITE_STATIC);
+				rc = sqlite3_step(u) == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot reconcile an order");
+				sqlite3_finalize(u);
+			}
+			if (!rc)
+				rc = wsi_set_state(db, r.k[i].store, r.k[i].id, o.state, "valid",
+						   posted_before ? "reconciled: Sage no longer has it (restored?): to be posted again"
+								 : "reconciled: Sage never saved it", e);
+			if (!rc)
+				rc = add_key(c, r.k[i].store, r.k[i].id);
+			back++;
+		} else {
+			sqlite3_stmt *u = wsi_db_prepare(db, "UPDATE orders SET recheck=0 WHERE store=? AND id=?", e);
+			rc = !u;
+			if (u) {
+				sqlite3_bind_text(u, 1, r.k[i].store, -1, SQLITE_STATIC);
+				sqlite3_bind_text(u, 2, r.k[i].id, -1, SQLITE_STATIC);
+				rc = sqlite3_step(u) == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot reconcile an order");
+				sqlite3_finalize(u);
+			}
+		}
+		free_order(&o);
+		if (rc || wsi_db_commit(db, e)) {
+			wsi_db_rollback(db);
+			rc = -1;
+		}
+	}
+	wsi_info("reconciled %zu: %ld found in Sage, %ld to post", r.n, known, back);
+	json_decref(found);
+	free(r.k);
+	return rc;
+}
+
+/* Posted orders whose prepayment receipt is still to be made (receipt mode). */
+static int pending_receipts(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
+{
+	if (strcmp(wsi_sale_prepayment(c->cfg), "receipt"))
+		return 0;
+	struct ctx r = {0};
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id FROM orders WHERE state='posted' AND sage_receipt IS NULL"
+					      " AND json_extract(canonical,'$.paid')", e);
+	if (!st)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		add_key(&r, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	if (!r.n)
+		return 0;
+	json_t *found = find_in_sage(s, c->cfg, r.k, r.n, 1, e);
+	int rc = found ? 0 : -1;
+	for (size_t i = 0; i < r.n && !rc && !c->stop; i++) {
+		char ref[160];
+		struct order o;
+		wsi_sale_reference(r.k[i].store, r.k[i].id, ref, sizeof ref);
+		json_t *f = json_object_get(found, ref);
+		if (read_order(db, &r.k[i], &o, e) <= 0) {
+			rc = -1;
+			break;
+		}
+		if (f) {
+			wsi_sale_numbers n = {0};
+			snprintf(n.receipt, sizeof n.receipt, "%s", wsi_jstr(f, "receipt"));
+			rc = posted(db, &r.k[i], "posted", &n, "reconciled: its prepayment receipt is in Sage", e);
+		} else {
+			rc = post_receipt(c, db, s, &r.k[i], &o, 1) && c->stop ? -1 : 0;
+		}
+		free_order(&o);
+	}
+	json_decref(found);
+	free(r.k);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	wsi_cli cli = {0};
+	int opt, all = 0;
+	long jobs = 1;
+	struct ctx c = {0};
+	wsi_msg_init("wsi-post");
+	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "anj:")) != -1) {
+		if (wsi_cli_opt(&cli, opt, optarg, usage))
+			continue;
+		if (opt == 'a')
+			all = 1;
+		else if (opt == 'n')
+			c.dry_run = 1;
+		else if (opt == 'j' && (jobs = strtol(optarg, NULL, 10)) >= 1 && jobs <= 64)
+			continue;
+		else {
+			if (opt == 'j')
+				wsi_err("-j takes a number of connections from 1 to 64");
+			usage(stderr);
+			return WSI_EXIT_USAGE;
+		}
+	}
+	if (all && optind < argc) {
+		wsi_err("-a or keys, not both");
+		return WSI_EXIT_USAGE;
+	}
+	wsi_config *cfg;
+	sqlite3 *db;
+	wsi_error e = {0};
+	wsi_cli_open(&cli, &cfg, &db);
+	c.cfg = cfg;
+	c.db_path = wsi_conf_db(cfg, cli.db_path);
+	pthread_mutex_init(&c.lock, NULL);
+	const char *pp = wsi_sale_prepayment(cfg);
+	wsi_sage *sage = NULL;
+	int rc = 0;
+	if (strcmp(pp, "order") && strcmp(pp, "receipt") && strcmp(pp, "none")) {
+		rc = wsi_fail(&e, WSI_EXIT_CONFIG, "%s:%d: [sage] prepayment must be order, receipt or none",
+			      wsi_config_path(cfg), wsi_conf_line(cfg, "sage", "prepayment"));
+		goto out;
+	}
+	/* the orders asked for */
+	if (all) {
+		sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id FROM orders WHERE state='valid' ORDER BY store, id", &e);
+		if (!st) {
+			rc = -1;
+			goto out;
+		}
+		while (sqlite3_step(st) == SQLITE_ROW)
+			add_key(&c, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+		sqlite3_finalize(st);
+	} else {
+		wsi_keys k;
+		char store[72], id[72];
+		int got;
+		wsi_keys_init(&k, argc - optind, argv + optind);
+		while ((got = wsi_keys_next(&k, store, sizeof store, id, sizeof id, &e)) == 1)
+			add_key(&c, store, id);
+		wsi_keys_free(&k);
+		if (got < 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	if (!(sage = wsi_sage_open(cfg, &e))) {
+		rc = -1;
+		goto out;
+	}
+	size_t asked = c.n;
+	/* recover first: whatever keys were given */
+	if (!c.dry_run && (rc = reconcile(&c, db, sage, &e)))
+		goto out;
+	/* then look the run's orders up before creating any */
+	if (asked && !c.dry_run) {
+		json_t *found = find_in_sage(sage, cfg, c.k, asked, 0, &e);
+		if (!found) {
+			rc = -1;
+			goto out;
+		}
+		for (size_t i = 0; i < asked && !rc; i++) {
+			char ref[160];
+			struct order o;
+			wsi_sale_reference(c.k[i].store, c.k[i].id, ref, sizeof ref);
+			json_t *f = json_object_get(found, ref);
+			if (!f || read_order(db, &c.k[i], &o, &e) <= 0)
+				continue;
+			if (strcmp(o.state, "posted")) {
+				wsi_sale_numbers n = {0};
+				snprintf(n.order, sizeof n.order, "%s", wsi_jstr(f, "order"));
+				snprintf(n.shipment, sizeof n.shipment, "%s", wsi_jstr(f, "shipment"));
+				snprintf(n.invoice, sizeof n.invoice, "%s", wsi_jstr(f, "invoice"));
+				snprintf(n.receipt, sizeof n.receipt, "%s", wsi_jstr(f, "receipt"));
+				char why[200];
+				snprintf(why, sizeof why, "Sage already has it as order %s", n.order);
+				rc = posted(db, &c.k[i], o.state, &n, why, &e);
+			}
+			free_order(&o);
+		}
+		json_decref(found);
+		if (rc)
+			goto out;
+	}
+	/* post: on one connection, or on several */
+	if (jobs <= 1 || c.n <= 1) {
+		for (size_t i = 0; i < c.n && !c.stop; i++)
+			post_one(&c, db, sage, &c.k[i]);
+	} else {
+		pthread_t th[64];
+		struct worker w[64];
+		long started = 0;
+		for (long j = 0; j < jobs; j++) {
+			w[j].c = &c;
+			w[j].sage = j == 0 ? sage : wsi_sage_clone(sage, &e);
+			if (!w[j].sage || pthread_create(&th[j], NULL, work, &w[j])) {
+				if (w[j].sage && j)
+					wsi_sage_close(w[j].sage);
+				break;
+			}
+			started++;
+		}
+		for (long j = 0; j < started; j++) {
+			pthread_join(th[j], NULL);
+			if (j)
+				wsi_sage_close(w[j].sage);
+		}
+	}
+	if (!c.stop && !c.dry_run && pending_receipts(&c, db, sage, &e) && !c.stop)
+		rc = -1;
+	wsi_info("%ld posted, %ld failed, %ld receipts, %ld totals differ; %ld Sage requests", c.posted, c.failed,
+		 c.receipts, c.differs, wsi_sage_requests(sage));
+out:
+	if (c.stop) {
+		e = c.first;
+		rc = -1;
+	}
+	free(c.k);
+	wsi_sage_close(sage);
+	wsi_db_close(db);
+	wsi_config_free(cfg);
+	pthread_mutex_destroy(&c.lock);
+	int status = rc ? wsi_report(&e) : (c.failed || c.differs) ? WSI_EXIT_ORDERS : 0;
+	int cs = wsi_close_stdout();
+	return status ? status : cs;
+}

@@ -1,0 +1,308 @@
+/* wsi-remap - apply the mapping tables to staged orders, and manage them. A change of
+ * mappings sends the unposted orders it touches back to staged, to be mapped again. */
+#include "cli.h"
+#include "db.h"
+#include "keys.h"
+#include "mapping.h"
+#include "json.h"
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: wsi-remap [-c FILE] [-d DB] [-v] [-q] [-a | KEY...]\n"
+		   "       wsi-remap add KIND FROM TO [TO2]   (payment: TO is the bank, TO2 the payment code)\n"
+		   "       wsi-remap rm KIND FROM\n"
+		   "       wsi-remap list [KIND]\n"
+		   "       wsi-remap import [FILE]            (TSV: kind, from, to[, to2])\n"
+		   "KIND is item, customer, payment or shipvia; FROM may be '*', the default.\n"
+		   "Without a command, map the given orders (or, with -a, every staged order)\n"
+		   "and print their keys. See wsi-remap(1).\n");
+}
+
+static int check_entry(const char *where, const char *kind, const char *from, const char *to, const char *to2,
+		       wsi_error *e)
+{
+	if (!wsi_map_kind_ok(kind))
+		return wsi_fail(e, WSI_EXIT_USAGE, "%s'%s' is not a kind: item, customer, payment or shipvia", where, kind);
+	if (!from || !*from || !to || !*to)
+		return wsi_fail(e, WSI_EXIT_USAGE, "%s%s needs FROM and TO", where, kind);
+	if (wsi_map_arity(kind) == 2 && (!to2 || !*to2))
+		return wsi_fail(e, WSI_EXIT_USAGE, "%sa payment maps to a bank and a payment code: payment %s BANK CODE",
+				where, from);
+	if (wsi_map_arity(kind) == 1 && to2 && *to2)
+		return wsi_fail(e, WSI_EXIT_USAGE, "%s%s maps to one Sage code, not two", where, kind);
+	if (strlen(from) > 200 || strlen(to) > 60 || (to2 && strlen(to2) > 60))
+		return wsi_fail(e, WSI_EXIT_USAGE, "%sa code is too long", where);
+	return 0;
+}
+
+static int list(sqlite3 *db, const char *kind, wsi_error *e)
+{
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT kind, from_code, to_code, to_extra FROM mappings"
+					      " WHERE ?1 IS NULL OR kind=?1 ORDER BY kind, from_code", e);
+	if (!st)
+		return -1;
+	if (kind)
+		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *extra = (const char *)sqlite3_column_text(st, 3);
+		printf("%s\t%s\t%s%s%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+		       sqlite3_column_text(st, 2), *extra ? "\t" : "", extra);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot list the mappings");
+}
+
+static int import(sqlite3 *db, const char *path, long *count, long *touched, wsi_error *e)
+{
+	FILE *f = !path || !strcmp(path, "-") ? stdin : fopen(path, "r");
+	const char *name = f == stdin ? "<stdin>" : path;
+	if (!f)
+		return wsi_fail(e, WSI_EXIT_USAGE, "cannot read %s: %s", path, strerror(errno));
+	char *line = NULL;
+	size_t cap = 0;
+	long lineno = 0;
+	int rc = 0;
+	while (getline(&line, &cap, f) >= 0) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = 0;
+		if (!*line || *line == '#')
+			continue;
+		char *field[5] = {0};
+		int nf = 0;
+		for (char *p = line; p && nf < 5; nf++) {
+			field[nf] = p;
+			p = strchr(p, '\t');
+			if (p)
+				*p++ = 0;
+		}
+		char where[300];
+		snprintf(where, sizeof where, "%s:%ld: ", name, lineno);
+		if (nf > 4 || nf < 3) {
+			rc = wsi_fail(e, WSI_EXIT_USAGE, "%sexpected kind, from, to[, to2] separated by tabs (%d fields)",
+				      where, nf);
+			break;
+		}
+		if ((rc = check_entry(where, field[0], field[1], field[2], field[3], e)) ||
+		    (rc = wsi_map_set(db, field[0], field[1], field[2], field[3], touched, e)))
+			break;
+		(*count)++;
+	}
+	free(line);
+	if (!rc && ferror(f))
+		rc = wsi_fail(e, WSI_EXIT_LOCAL, "cannot read %s", name);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+/* Map one order: record how, move it to mapped. 1 mapped, 0 not in a state to map, -1 error. */
+static int map_order(sqlite3 *db, const wsi_maps *maps, const char *store, const char *id, int explicit_key,
+		     wsi_error *e)
+{
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state, canonical FROM orders WHERE store=? AND id=?", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, store, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return wsi_db_fail(db, e, "cannot read an order");
+		wsi_err("%s:%s: no such order", store, id);
+		return 0;
+	}
+	char state[16];
+	snprintf(state, sizeof state, "%s", (const char *)sqlite3_column_text(st, 0));
+	json_t *canon = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+	sqlite3_finalize(st);
+	int mappable = !strcmp(state, "staged") ||
+		       (explicit_key && (!strcmp(state, "mapped") || !strcmp(state, "valid") ||
+					 !strcmp(state, "invalid") || !strcmp(state, "failed")));
+	if (!mappable || !canon || !json_object_size(canon)) {
+		if (explicit_key)
+			wsi_warn("%s:%s is %s: not mapped", store, id, state);
+		json_decref(canon);
+		return 0;
+	}
+	json_t *how = wsi_maps_apply(maps, canon);
+	char *text = json_dumps(how, JSON_COMPACT);
+	json_decref(how);
+	json_decref(canon);
+	st = wsi_db_prepare(db, "UPDATE orders SET mapped=? WHERE store=? AND id=?", e);
+	if (!st || !text) {
+		free(text);
+		return st ? wsi_fail(e, WSI_EXIT_LOCAL, "out of memory") : -1;
+	}
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, store, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(text);
+	if (rc != SQLITE_DONE)
+		return wsi_db_fail(db, e, "cannot record the mapping of an order");
+	return wsi_set_state(db, store, id, state, "mapped", "mapped", e) ? -1 : 1;
+}
+
+static int remap(sqlite3 *db, int all, int argc, char **argv, wsi_error *e)
+{
+	wsi_maps *maps = wsi_maps_load(db, e);
+	if (!maps)
+		return -1;
+	json_t *keys = json_array();
+	int rc = 0;
+	if (all) {
+		sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id FROM orders WHERE state='staged' ORDER BY store, id", e);
+		if (!st)
+			rc = -1;
+		while (st && sqlite3_step(st) == SQLITE_ROW)
+			json_array_append_new(keys, json_pack("[ss]", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1)));
+		sqlite3_finalize(st);
+	} else {
+		wsi_keys k;
+		char store[72], id[72];
+		int got;
+		wsi_keys_init(&k, argc, argv);
+		if (!k.in && argc == 0) {
+			wsi_maps_free(maps);
+			json_decref(keys);
+			return wsi_fail(e, WSI_EXIT_USAGE, "which orders? give keys (STORE:ID), pipe them in, or use -a");
+		}
+		while ((got = wsi_keys_next(&k, store, sizeof store, id, sizeof id, e)) == 1)
+			json_array_append_new(keys, json_pack("[ss]", store, id));
+		wsi_keys_free(&k);
+		if (got < 0)
+			rc = -1;
+	}
+	size_t i;
+	json_t *key;
+	if (!rc && wsi_db_begin(db, e) == 0) {
+		json_t *done = json_array();
+		json_array_foreach(keys, i, key) {
+			const char *store = json_string_value(json_array_get(key, 0)), *id = json_string_value(json_array_get(key, 1));
+			int m = map_order(db, maps, store, id, !all, e);
+			if (m < 0) {
+				rc = -1;
+				break;
+			}
+			if (m)
+				json_array_append(done, key);
+		}
+		if (!rc && !wsi_db_commit(db, e)) {
+			json_array_foreach(done, i, key)
+				printf("%s:%s\n", json_string_value(json_array_get(key, 0)), json_string_value(json_array_get(key, 1)));
+			wsi_info("%zu order%s mapped", json_array_size(done), json_array_size(done) == 1 ? "" : "s");
+		} else {
+			wsi_db_rollback(db);
+			rc = -1;
+		}
+		json_decref(done);
+	} else if (!rc) {
+		rc = -1;
+	}
+	json_decref(keys);
+	wsi_maps_free(maps);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	wsi_cli cli = {0};
+	int opt, all = 0;
+	wsi_msg_init("wsi-remap");
+	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "a")) != -1) {
+		if (wsi_cli_opt(&cli, opt, optarg, usage))
+			continue;
+		if (opt == 'a') {
+			all = 1;
+			continue;
+		}
+		usage(stderr);
+		return WSI_EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	const char *cmd = argc > 0 && !strchr(argv[0], ':') ? argv[0] : NULL;
+	wsi_error e = {0};
+	if (cmd && strcmp(cmd, "add") && strcmp(cmd, "rm") && strcmp(cmd, "list") && strcmp(cmd, "import")) {
+		wsi_err("'%s' is neither a command (add, rm, list, import) nor an order key (STORE:ID)", cmd);
+		usage(stderr);
+		return WSI_EXIT_USAGE;
+	}
+	if (cmd && all) {
+		wsi_err("-a maps orders; it does not go with %s", cmd);
+		return WSI_EXIT_USAGE;
+	}
+	if (cmd && !strcmp(cmd, "add") && (argc < 4 || argc > 5 || check_entry("", argv[1], argv[2], argv[3], argc > 4 ? argv[4] : NULL, &e))) {
+		if (e.status)
+			wsi_err("%s", e.msg);
+		else
+			usage(stderr);
+		return WSI_EXIT_USAGE;
+	}
+	if (cmd && !strcmp(cmd, "rm") && (argc != 3 || !wsi_map_kind_ok(argv[1]))) {
+		usage(stderr);
+		return WSI_EXIT_USAGE;
+	}
+	if (cmd && !strcmp(cmd, "list") && (argc > 2 || (argc == 2 && !wsi_map_kind_ok(argv[1])))) {
+		usage(stderr);
+		return WSI_EXIT_USAGE;
+	}
+	if (cmd && !strcmp(cmd, "import") && argc > 2) {
+		usage(stderr);
+		return WSI_EXIT_USAGE;
+	}
+	if (!cmd && all && argc) {
+		wsi_err("-a or keys, not both");
+		return WSI_EXIT_USAGE;
+	}
+
+	wsi_config *cfg;
+	sqlite3 *db;
+	wsi_cli_open(&cli, &cfg, &db);
+	int rc = 0;
+	long touched = 0, count = 0;
+	if (!cmd) {
+		rc = remap(db, all, argc, argv, &e);
+	} else if (!strcmp(cmd, "list")) {
+		rc = list(db, argc == 2 ? argv[1] : NULL, &e);
+	} else {
+		if (wsi_db_begin(db, &e)) {
+			rc = -1;
+		} else {
+			int found = 1;
+			if (!strcmp(cmd, "add"))
+				rc = wsi_map_set(db, argv[1], argv[2], argv[3], argc > 4 ? argv[4] : NULL, &touched, &e);
+			else if (!strcmp(cmd, "rm"))
+				rc = wsi_map_del(db, argv[1], argv[2], &found, &touched, &e);
+			else
+				rc = import(db, argc == 2 ? argv[1] : NULL, &count, &touched, &e);
+			if (!rc && !found) {
+				rc = wsi_fail(&e, WSI_EXIT_USAGE, "no %s mapping for '%s'", argv[1], argv[2]);
+			}
+			if (rc || wsi_db_commit(db, &e)) {
+				wsi_db_rollback(db);
+				rc = -1;
+			} else {
+				if (!strcmp(cmd, "import"))
+					fprintf(stderr, "wsi-remap: %ld mapping%s imported; ", count, count == 1 ? "" : "s");
+				else
+					fprintf(stderr, "wsi-remap: ");
+				fprintf(stderr, "%ld unposted order%s sent back to be mapped again\n", touched,
+					touched == 1 ? "" : "s");
+			}
+		}
+	}
+	wsi_db_close(db);
+	wsi_config_free(cfg);
+	int status = rc ? wsi_report(&e) : 0;
+	int cs = wsi_close_stdout();
+	return status ? status : cs;
+}

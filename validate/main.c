@@ -1,0 +1,481 @@
+/* wsi-validate - check mapped orders against the live Sage before anything is created there.
+ * One run asks Sage about each distinct item, customer, bank and payment code once, many per
+ * request; every reason an order cannot go on is kept, in words a bookkeeper understands. */
+#include "cli.h"
+#include "db.h"
+#include "decimal.h"
+#include "json.h"
+#include "keys.h"
+#include "sage.h"
+#include "sale.h"
+#include <ctype.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: wsi-validate [-c FILE] [-d DB] [-v] [-q] [-a | KEY...]\n"
+		   "       wsi-validate -l\n"
+		   "Check mapped orders against Sage (items, customer, credit limit, payment, totals,\n"
+		   "currency) and print the keys of the valid ones; -a checks every mapped order and\n"
+		   "the invalid ones again. -l lists every invalid order's reasons: key, code, sentence.\n"
+		   "See wsi-validate(1).\n");
+}
+
+struct order {
+	char store[72], id[72], state[16];
+	json_t *canon, *mapped;
+	char content_hash[40];
+};
+
+struct run {
+	sqlite3 *db;
+	const wsi_config *cfg;
+	struct order *o;
+	size_t n, cap;
+	json_t *items, *customers, *banks, *codes, *found; /* Sage's answers, by code */
+	wsi_error e;
+};
+
+static char *upper(const char *s, char *buf, size_t n)
+{
+	size_t i = 0;
+	for (; s[i] && i + 1 < n; i++)
+		buf[i] = (char)toupper((unsigned char)s[i]);
+	buf[i] = 0;
+	return buf;
+}
+
+static int keep_row(json_t *into, const char *field, json_t *row)
+{
+	char b[128];
+	const char *k = wsi_jstr(row, field);
+	if (k)
+		json_object_set(into, upper(k, b, sizeof b), row);
+	return 0;
+}
+static int on_item(void *ud, json_t *row) { return keep_row(((struct run *)ud)->items, "ItemNumber", row); }
+static int on_customer(void *ud, json_t *row) { return keep_row(((struct run *)ud)->customers, "CustomerNumber", row); }
+static int on_bank(void *ud, json_t *row) { return keep_row(((struct run *)ud)->banks, "BankCode", row); }
+static int on_code(void *ud, json_t *row) { return keep_row(((struct run *)ud)->codes, "PaymentCodeKey", row); }
+static int on_found(void *ud, const char *ref, const wsi_sale_numbers *n)
+{
+	struct run *r = ud;
+	json_object_set_new(r->found, ref, json_pack("{ss ss ss ss}", "order", n->order, "shipment", n->shipment,
+						     "invoice", n->invoice, "receipt", n->receipt));
+	return 0;
+}
+
+static int load(struct run *r, int all, int argc, char **argv)
+{
+	sqlite3_stmt *st;
+	if (all) {
+		st = wsi_db_prepare(r->db, "SELECT store, id, state, canonical, mapped, content_hash FROM orders"
+					   " WHERE state IN ('mapped','invalid') ORDER BY store, id", &r->e);
+	} else {
+		st = wsi_db_prepare(r->db, "SELECT store, id, state, canonical, mapped, content_hash FROM orders"
+					   " WHERE store=? AND id=?", &r->e);
+	}
+	if (!st)
+		return -1;
+	wsi_keys k;
+	char store[72], id[72];
+	if (!all) {
+		wsi_keys_init(&k, argc, argv);
+		if (!k.in && argc == 0) {
+			sqlite3_finalize(st);
+			return wsi_fail(&r->e, WSI_EXIT_USAGE, "which orders? give keys (STORE:ID), pipe them in, or use -a");
+		}
+	}
+	for (;;) {
+		if (!all) {
+			int got = wsi_keys_next(&k, store, sizeof store, id, sizeof id, &r->e);
+			if (got <= 0) {
+				wsi_keys_free(&k);
+				sqlite3_finalize(st);
+				return got;
+			}
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, store, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+		}
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE) {
+			if (all)
+				break;
+			wsi_err("%s:%s: no such order", store, id);
+			continue;
+		}
+		if (rc != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			return wsi_db_fail(r->db, &r->e, "cannot read orders");
+		}
+		const char *state = (const char *)sqlite3_column_text(st, 2);
+		const char *mapped = (const char *)sqlite3_column_text(st, 4);
+		if (strcmp(state, "mapped") && strcmp(state, "invalid") && strcmp(state, "valid")) {
+			wsi_warn("%s:%s is %s: %s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), state,
+				 !strcmp(state, "staged") ? "map it first (wsi-remap)" : "not checked");
+			continue;
+		}
+		if (r->n == r->cap) {
+			r->cap = r->cap ? r->cap * 2 : 256;
+			struct order *no = realloc(r->o, r->cap * sizeof *no);
+			if (!no) {
+				sqlite3_finalize(st);
+				return wsi_fail(&r->e, WSI_EXIT_LOCAL, "out of memory");
+			}
+			r->o = no;
+		}
+		struct order *o = &r->o[r->n++];
+		memset(o, 0, sizeof *o);
+		snprintf(o->store, sizeof o->store, "%s", sqlite3_column_text(st, 0));
+		snprintf(o->id, sizeof o->id, "%s", sqlite3_column_text(st, 1));
+		snprintf(o->state, sizeof o->state, "%s", state);
+		snprintf(o->content_hash, sizeof o->content_hash, "%s", sqlite3_column_text(st, 5));
+		o->canon = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+		o->mapped = mapped ? json_loads(mapped, 0, NULL) : json_object();
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Ask Sage about everything the run's orders need: one batch per kind. */
+static int ask_sage(struct run *r, wsi_sage *s)
+{
+	json_t *items = json_object(), *customers = json_object(), *banks = json_object(), *codes = json_object(),
+	       *refs = json_array();
+	for (size_t i = 0; i < r->n; i++) {
+		struct order *o = &r->o[i];
+		size_t k;
+		json_t *it;
+		json_array_foreach(json_object_get(o->mapped, "items"), k, it) {
+			const char *to = wsi_jstr(it, "to");
+			if (to && *to)
+				json_object_set_new(items, to, json_true());
+		}
+		const char *cu = wsi_jstr(json_object_get(o->mapped, "customer"), "to");
+		if (cu)
+			json_object_set_new(customers, cu, json_true());
+		const json_t *pay = json_object_get(o->mapped, "payment");
+		if (wsi_jstr(pay, "bank"))
+			json_object_set_new(banks, wsi_jstr(pay, "bank"), json_true());
+		if (wsi_jstr(pay, "code"))
+			json_object_set_new(codes, wsi_jstr(pay, "code"), json_true());
+		char ref[160];
+		wsi_sale_reference(o->store, o->id, ref, sizeof ref);
+		json_array_append_new(refs, json_string(ref));
+	}
+	struct { json_t *set; const char *res, *field, *select; wsi_sage_row_fn fn; } ask[] = {
+		{items, "IC/ICItems", "ItemNumber", "ItemNumber,UnformattedItemNumber,Description,Status,Sellable", on_item},
+		{customers, "AR/ARCustomers", "CustomerNumber",
+		 "CustomerNumber,CustomerName,Status,OnHold,CurrencyCode,CheckCreditLimit,CreditLimitCustomerCurrency,"
+		 "BalanceDueInCustomerCurrency", on_customer},
+		{banks, "BK/BKBanks", "BankCode", "BankCode,Description", on_bank},
+		{codes, "AR/ARPaymentCodes", "PaymentCodeKey", "PaymentCodeKey,Description,Status", on_code}};
+	int rc = 0;
+	for (size_t a = 0; a < sizeof ask / sizeof *ask && !rc; a++) {
+		size_t n = json_object_size(ask[a].set), i = 0;
+		const char **v = calloc(n ? n : 1, sizeof *v);
+		const char *key;
+		json_t *val;
+		json_object_foreach(ask[a].set, key, val)
+			v[i++] = key;
+		rc = wsi_sage_lookup(s, ask[a].res, ask[a].field, ask[a].select, v, n, ask[a].fn, r, &r->e);
+		free(v);
+	}
+	if (!rc) {
+		size_t n = json_array_size(refs);
+		const char **v = calloc(n ? n : 1, sizeof *v);
+		for (size_t i = 0; i < n; i++)
+			v[i] = json_string_value(json_array_get(refs, i));
+		rc = wsi_sale_find(s, r->cfg, v, n, on_found, r, &r->e);
+		free(v);
+	}
+	json_decref(items);
+	json_decref(customers);
+	json_decref(banks);
+	json_decref(codes);
+	json_decref(refs);
+	return rc;
+}
+
+struct reasons {
+	const char *code[64];
+	char *msg[64];
+	int n;
+};
+
+static void add(struct reasons *rs, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add(struct reasons *rs, const char *code, const char *fmt, ...)
+{
+	if (rs->n == 64)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&rs->msg[rs->n], fmt, ap) >= 0)
+		rs->code[rs->n++] = code;
+	va_end(ap);
+}
+
+static wsi_dec dec(const json_t *o, const char *k)
+{
+	wsi_dec d = {0};
+	wsi_jdec(o, k, (wsi_dec){0}, &d);
+	return d;
+}
+
+static const char *money(wsi_dec d, char *b, size_t n) { return wsi_dec_fmt(d, 2, b, n); }
+
+/* Every reason the order cannot go on; none means valid. `owed` sums unpaid orders per customer. */
+static void check(struct run *r, struct order *o, json_t *owed, struct reasons *rs)
+{
+	char b1[40], b2[40], b3[40], up[128];
+	const json_t *c = o->canon, *m = o->mapped;
+	size_t i;
+	json_t *l;
+	if (!json_object_size((json_t *)c)) {
+		add(rs, "unreadable", "The order as downloaded could not be read: fix it in the store, and it comes again.");
+		return;
+	}
+	json_array_foreach(json_object_get(c, "lines"), i, l) {
+		const json_t *mi = json_array_get(json_object_get(m, "items"), i);
+		const char *sku = wsi_jstr(l, "sku"), *to = wsi_jstr(mi, "to"), *name = wsi_jstr(l, "name");
+		wsi_dec q = dec(l, "quantity");
+		if (q.v <= 0)
+			add(rs, "quantity-not-positive", "Line %zu (%s): the quantity is %s; it must be more than zero.", i + 1,
+			    name, wsi_jstr(l, "quantity"));
+		if (!to || !*to) {
+			add(rs, "item-missing", "Line %zu (%s) has no SKU: give the product a SKU in the store.", i + 1, name);
+			continue;
+		}
+		json_t *it = json_object_get(r->items, upper(to, up, sizeof up));
+		if (!it)
+			add(rs, "item-missing",
+			    "Line %zu: item %s is not in Sage. Add the item in Sage, or map the web SKU to a Sage item: "
+			    "wsi-remap add item %s <Sage item>.", i + 1, to, sku && *sku ? sku : to);
+		else if (!json_is_true(json_object_get(it, "Status")))
+			add(rs, "item-inactive", "Line %zu: item %s (%s) is inactive in Sage.", i + 1, to, wsi_jstr(it, "Description"));
+		else if (json_is_false(json_object_get(it, "Sellable")))
+			add(rs, "item-not-sellable", "Line %zu: item %s (%s) is not sellable in Sage.", i + 1, to,
+			    wsi_jstr(it, "Description"));
+	}
+	if (!json_array_size(json_object_get(c, "lines")))
+		add(rs, "no-lines", "The order has no lines.");
+	const json_t *mc = json_object_get(m, "customer");
+	const char *cust = wsi_jstr(mc, "to"), *from = wsi_jstr(mc, "from");
+	json_t *cu = cust ? json_object_get(r->customers, upper(cust, up, sizeof up)) : NULL;
+	int paid = json_is_true(json_object_get(c, "paid"));
+	wsi_dec total = dec(json_object_get(c, "totals"), "total");
+	if (!cust)
+		add(rs, "customer-unmapped",
+		    "The web customer %s has no Sage customer: wsi-remap add customer %s <Sage customer>, or a default "
+		    "for all: wsi-remap add customer '*' <Sage customer>.", from && *from ? from : "(none)",
+		    from && *from ? from : "'*'");
+	else if (!cu)
+		add(rs, "customer-missing", "Customer %s is not in Sage.", cust);
+	else {
+		const char *name = wsi_jstr(cu, "CustomerName");
+		if (wsi_jstr(cu, "Status") && strcmp(wsi_jstr(cu, "Status"), "Active"))
+			add(rs, "customer-inactive", "Customer %s (%s) is inactive in Sage.", cust, name);
+		if (wsi_jstr(cu, "OnHold") && !strcmp(wsi_jstr(cu, "OnHold"), "Yes"))
+			add(rs, "customer-on-hold", "Customer %s (%s) is on hold in Sage: take it off hold, then check again.", cust,
+			    name);
+		const char *cur = wsi_jstr(c, "currency"), *ccur = wsi_jstr(cu, "CurrencyCode");
+		if (cur && *cur && ccur && *ccur && strcmp(cur, ccur))
+			add(rs, "currency-mismatch", "The order is in %s but customer %s is billed in %s.", cur, cust, ccur);
+		if (!paid && wsi_jstr(cu, "CheckCreditLimit") && !strcmp(wsi_jstr(cu, "CheckCreditLimit"), "Yes")) {
+			wsi_dec limit = dec(cu, "CreditLimitCustomerCurrency"), bal = dec(cu, "BalanceDueInCustomerCurrency");
+			wsi_dec before = dec(owed, upper(cust, up, sizeof up));
+			wsi_dec after = wsi_dec_add(wsi_dec_add(bal, before), total);
+			if (limit.v > 0 && after.v > limit.v)
+				add(rs, "credit-limit",
+				    "Customer %s (%s) would be over its credit limit: balance %s%s plus this order %s is more than the "
+				    "limit %s.", cust, name, money(wsi_dec_add(bal, before), b1, sizeof b1),
+				    before.v ? " (with this run's earlier orders)" : "", money(total, b2, sizeof b2),
+				    money(limit, b3, sizeof b3));
+			else
+				wsi_jset_dec(owed, up, wsi_dec_add(before, total));
+		}
+	}
+	if (paid) {
+		const json_t *pay = json_object_get(m, "payment");
+		const char *bank = wsi_jstr(pay, "bank"), *code = wsi_jstr(pay, "code"), *method = wsi_jstr(pay, "from");
+		if (!bank || !code)
+			add(rs, "payment-unmapped",
+			    "The order was paid by %s, which has no Sage bank and payment code: wsi-remap add payment %s <bank> "
+			    "<payment code>.", method && *method ? method : "(no method)", method && *method ? method : "'*'");
+		else {
+			if (!json_object_get(r->banks, upper(bank, up, sizeof up)))
+				add(rs, "bank-missing", "Bank %s (for %s payments) is not in Sage.", bank, method);
+			if (!json_object_get(r->codes, upper(code, up, sizeof up)))
+				add(rs, "payment-code-missing", "Payment code %s (for %s payments) is not in Sage.", code, method);
+		}
+	}
+	/* lines (after discounts), shipping, fees and tax must make the total, to the cent */
+	wsi_dec sum = {0};
+	const char *parts[] = {"lines", "shipping_lines", "fees"};
+	for (size_t p = 0; p < 3; p++)
+		json_array_foreach(json_object_get(c, parts[p]), i, l)
+			sum = wsi_dec_add(sum, wsi_dec_add(dec(l, "total"), dec(l, "tax")));
+	if (wsi_dec_round(sum, 2).v != wsi_dec_round(total, 2).v)
+		add(rs, "total-mismatch",
+		    "The lines, shipping, fees and tax add up to %s, but the order total is %s: fix the order in the store.",
+		    money(sum, b1, sizeof b1), money(total, b2, sizeof b2));
+	wsi_dec refunded = dec(json_object_get(c, "totals"), "refunded");
+	if (refunded.v)
+		add(rs, "refunded", "The order has refunds of %s in the store: post it by hand, with a credit note.",
+		    money(refunded, b1, sizeof b1));
+	if (paid) {
+		wsi_dec amt = dec(c, "paid_amount");
+		if (amt.v > total.v)
+			add(rs, "overpaid", "The customer paid %s, more than the order total %s.", money(amt, b1, sizeof b1),
+			    money(total, b2, sizeof b2));
+	}
+}
+
+static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *nposted)
+{
+	json_t *owed = json_object();
+	int rc = wsi_db_begin(r->db, &r->e);
+	for (size_t i = 0; i < r->n && !rc; i++) {
+		struct order *o = &r->o[i];
+		char ref[160];
+		wsi_sale_reference(o->store, o->id, ref, sizeof ref);
+		json_t *f = json_object_get(r->found, ref);
+		if (f) {
+			/* Sage has it already: recorded as posted, never posted again */
+			char why[200];
+			snprintf(why, sizeof why, "Sage already has it as order %s", wsi_jstr(f, "order"));
+			if (wsi_order_posted(r->db, o->store, o->id, o->state, wsi_jstr(f, "order"), wsi_jstr(f, "shipment"),
+					     wsi_jstr(f, "invoice"), wsi_jstr(f, "receipt"), why, &r->e)) {
+				rc = -1;
+				break;
+			}
+			(*nposted)++;
+			continue;
+		}
+		struct reasons rs = {0};
+		check(r, o, owed, &rs);
+		const char *to = rs.n ? "invalid" : "valid";
+		char why[300];
+		snprintf(why, sizeof why, "%s%s", rs.n ? "checked against Sage: " : "checked against Sage",
+			 rs.n ? rs.code[0] : "");
+		rc = wsi_set_reasons(r->db, o->store, o->id, rs.code, (const char *const *)rs.msg, rs.n, &r->e) ||
+		     wsi_set_state(r->db, o->store, o->id, o->state, to, why, &r->e);
+		for (int k = 0; k < rs.n; k++) {
+			if (wsi_verbosity() >= 0)
+				fprintf(stderr, "%s: %s:%s: %s\n", wsi_prog(), o->store, o->id, rs.msg[k]);
+			free(rs.msg[k]);
+		}
+		if (rs.n)
+			(*ninvalid)++;
+		else
+			(*nvalid)++;
+	}
+	json_decref(owed);
+	if (rc || wsi_db_commit(r->db, &r->e)) {
+		wsi_db_rollback(r->db);
+		return -1;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		char ref[160];
+		wsi_sale_reference(r->o[i].store, r->o[i].id, ref, sizeof ref);
+		if (!json_object_get(r->found, ref)) {
+			/* valid ones only: those with no reasons now */
+			sqlite3_stmt *st = wsi_db_prepare(r->db, "SELECT state FROM orders WHERE store=? AND id=?", &r->e);
+			if (!st)
+				return -1;
+			sqlite3_bind_text(st, 1, r->o[i].store, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, r->o[i].id, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "valid"))
+				fprintf(out, "%s:%s\n", r->o[i].store, r->o[i].id);
+			sqlite3_finalize(st);
+		}
+	}
+	return 0;
+}
+
+static int list_reasons(sqlite3 *db, wsi_error *e)
+{
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT r.store, r.id, r.code, r.message FROM reasons r JOIN orders o"
+					      " ON o.store=r.store AND o.id=r.id WHERE o.state='invalid' ORDER BY r.store, r.id, r.rowid", e);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		printf("%s:%s\t%s\t%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+		       sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot list reasons");
+}
+
+int main(int argc, char **argv)
+{
+	wsi_cli cli = {0};
+	int opt, all = 0, listing = 0;
+	wsi_msg_init("wsi-validate");
+	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "al")) != -1) {
+		if (wsi_cli_opt(&cli, opt, optarg, usage))
+			continue;
+		if (opt == 'a')
+			all = 1;
+		else if (opt == 'l')
+			listing = 1;
+		else {
+			usage(stderr);
+			return WSI_EXIT_USAGE;
+		}
+	}
+	if ((all || listing) && optind < argc) {
+		wsi_err("-%c or keys, not both", all ? 'a' : 'l');
+		return WSI_EXIT_USAGE;
+	}
+	wsi_config *cfg;
+	struct run r = {0};
+	wsi_cli_open(&cli, &cfg, &r.db);
+	r.cfg = cfg;
+	int rc = 0;
+	long nvalid = 0, ninvalid = 0, nposted = 0;
+	wsi_sage *sage = NULL;
+	if (listing) {
+		rc = list_reasons(r.db, &r.e);
+		goto out;
+	}
+	if ((rc = load(&r, all, argc - optind, argv + optind)))
+		goto out;
+	if (r.n == 0)
+		goto out;
+	if (!(sage = wsi_sage_open(cfg, &r.e))) {
+		rc = -1;
+		goto out;
+	}
+	r.items = json_object();
+	r.customers = json_object();
+	r.banks = json_object();
+	r.codes = json_object();
+	r.found = json_object();
+	/* Sage unreachable: nothing changes (everything is asked before anything is written) */
+	if ((rc = ask_sage(&r, sage)))
+		goto out;
+	rc = record(&r, stdout, &nvalid, &ninvalid, &nposted);
+	wsi_info("%zu checked: %ld valid, %ld invalid, %ld already in Sage; %ld Sage requests", r.n, nvalid, ninvalid,
+		 nposted, wsi_sage_requests(sage));
+out:
+	for (size_t i = 0; i < r.n; i++) {
+		json_decref(r.o[i].canon);
+		json_decref(r.o[i].mapped);
+	}
+	free(r.o);
+	json_decref(r.items);
+	json_decref(r.customers);
+	json_decref(r.banks);
+	json_decref(r.codes);
+	json_decref(r.found);
+	wsi_sage_close(sage);
+	wsi_db_close(r.db);
+	wsi_config_free(cfg);
+	int status = rc ? wsi_report(&r.e) : ninvalid ? WSI_EXIT_ORDERS : 0;
+	int cs = wsi_close_stdout();
+	return status ? status : cs;
+}
