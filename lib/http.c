@@ -296,6 +296,10 @@ int wsi_http_request(wsi_http *h, const char *method, const char *url, const cha
 		}
 		if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
 			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		/* libcurl silently resends a request whose reused connection died before an answer:
+		 * for a request that is not idempotent that could make a second Sage order. */
+		if (!idempotent)
+			curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 		wsi_debug("%s %s", method, url);
 		h->requests++;
 		CURLcode rc = curl_easy_perform(c);

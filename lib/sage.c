@@ -11,7 +11,10 @@ struct wsi_sage {
 	wsi_http_opts o;
 	char *user, *password, *ca_file;
 	wsi_http *http;
+	char words[1024]; /* Sage's own words in its last error */
 };
+
+const char *wsi_sage_words(const wsi_sage *s) { return s->words; }
 
 const char *wsi_sage_url(const wsi_sage *s) { return s->url; }
 long wsi_sage_requests(const wsi_sage *s) { return wsi_http_requests(s->http); }
@@ -131,7 +134,7 @@ char *wsi_odata_literal(const char *v)
 }
 
 /* Sage's own words from an error body, else an excerpt. */
-static int sage_error(const char *method, const char *shown, const wsi_response *r, int status, wsi_error *e)
+static int sage_error(wsi_sage *s, const char *method, const char *shown, const wsi_response *r, int status, wsi_error *e)
 {
 	char ex[300];
 	json_t *j = json_loadb(r->body, r->len, 0, NULL);
@@ -142,6 +145,7 @@ static int sage_error(const char *method, const char *shown, const wsi_response 
 		msg = wsi_jstr(err, "message");
 	if (!msg)
 		msg = wsi_body_excerpt(r->body, r->len, ex, 200);
+	snprintf(s->words, sizeof s->words, "%s", msg);
 	const char *hint = r->status == 401 ? " (Sage refused the user or password: check [sage] user and password, "
 					      "and that the user has Web API rights)"
 			   : r->status == 403 ? " (the Sage user lacks Web API rights for this module)"
@@ -171,7 +175,7 @@ int wsi_sage_each(wsi_sage *s, const char *path, wsi_sage_row_fn fn, void *ud, w
 		if (r.status < 200 || r.status > 299) {
 			int st = r.status == 401 || r.status == 403 ? WSI_EXIT_CONFIG
 				 : r.status == 404 ? WSI_EXIT_CONFIG : WSI_EXIT_REMOTE;
-			sage_error("GET", shown, &r, st, e);
+			sage_error(s, "GET", shown, &r, st, e);
 			wsi_response_free(&r);
 			return -1;
 		}
@@ -280,7 +284,7 @@ int wsi_sage_post(wsi_sage *s, const char *path, const char *body, json_t **out,
 		outcome = WSI_SAGE_FAILED, st = WSI_EXIT_REMOTE; /* refused before doing anything: retry later */
 	else if (r.status >= 500)
 		outcome = WSI_SAGE_UNKNOWN, st = WSI_EXIT_REMOTE;
-	sage_error("POST", shown, &r, st, e);
+	sage_error(s, "POST", shown, &r, st, e);
 	wsi_response_free(&r);
 	return outcome;
 }

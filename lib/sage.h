@@ -34,6 +34,8 @@ enum wsi_sage_outcome {
 	WSI_SAGE_UNKNOWN = 2,  /* a timeout or dropped connection after sending: find out later */
 	WSI_SAGE_FAILED = -1   /* not sent, or credentials refused: e->status 3, 4 or 5 */
 };
+/* Sage's own words (error.message.value) in the last error it answered. */
+const char *wsi_sage_words(const wsi_sage *s);
 /* POST body to path; returns an outcome as above. */
 int wsi_sage_post(wsi_sage *s, const char *path, const char *body, json_t **out, wsi_error *e);
 

@@ -329,11 +329,7 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const struct key *k
 			rc = post_receipt(c, db, s, k, &o, 1);
 	} else if (out == WSI_SAGE_REFUSED) {
 		wsi_err("%s:%s: Sage refused it: %s", k->store, k->id, e.msg);
-		/* Sage's own words, after the "POST url: HTTP 409 Code: " prefix */
-		const char *words = strstr(e.msg, ": HTTP ");
-		words = words ? strchr(words + 7, ':') : NULL;
-		words = words ? strchr(words + 1, ':') : NULL;
-		rc = move(db, k, "posting", "failed", "Sage refused it", "sage-refused", words ? words + 2 : e.msg, &e);
+		rc = move(db, k, "posting", "failed", "Sage refused it", "sage-refused", wsi_sage_words(s), &e);
 		if (rc)
 			halt(c, &e);
 		pthread_mutex_lock(&c->lock);

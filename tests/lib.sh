@@ -131,3 +131,44 @@ write_conf() {
 
 # q SQL: query the test database
 q() { sqlite3 -batch -noheader "$T/wsi.db" "$1"; }
+
+# lamp_shop [conf lines]: the lamp store (12 orders, two with BEDLAMP, one over the credit
+# limit, one cancelled, one pending) and the Sage company, with the usual mappings.
+lamp_shop() {
+	start_store woocommerce "$TESTS/fixtures/lamp-orders.json" --now 2026-11-26T20:00:00Z
+	start_sage
+	write_conf woocommerce "$@"
+	wsi-remap add customer '*' WEB 2>/dev/null
+	wsi-remap add customer 1400 1400 2>/dev/null
+	wsi-remap add payment stripe SEATAC CC 2>/dev/null
+}
+
+# chain: the daily pipe; sets CHAIN to every step's status
+chain() {
+	wsi-fetch 2>>"$T/chain.err" | wsi-stage 2>>"$T/chain.err" | wsi-remap 2>>"$T/chain.err" |
+		wsi-validate 2>>"$T/chain.err" | wsi-post "$@" 2>>"$T/chain.err" >"$T/posted.txt"
+	CHAIN="${PIPESTATUS[*]}"
+}
+
+# sage_count KIND: orders (or receipts, invoices) the Sage simulator holds
+sage_count() { sage /_sim/state | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["'"$1"'"]))'; }
+# sage_refs: the OrderReference of every Sage order, sorted, one a line
+sage_refs() { sage /_sim/state | python3 -c 'import json,sys; [print(o["OrderReference"]) for o in json.load(sys.stdin)["orders"]]' | sort; }
+# dups: references Sage holds more than once (must be none)
+sage_dups() { sage_refs | uniq -d | wc -l; }
+
+# new_order ID [python statements on o]: add a copy of lamp order 10232 (one desk lamp, paid)
+# to the store with a new id, changed by the statements, modified now; then move the clock.
+new_order() {
+	id=$1; shift
+	python3 - "$TESTS/fixtures/lamp-orders.json" "$id" "$@" <<'PY' >"$T/new.json"
+import json, sys
+o = [x for x in json.load(open(sys.argv[1])) if x['id'] == 10232][0]
+o['id'] = int(sys.argv[2]); o['number'] = sys.argv[2]
+for stmt in sys.argv[3:]:
+    exec(stmt)
+print(json.dumps({'orders': [o], 'touch': True}))
+PY
+	sim /_sim/orders "$(cat "$T/new.json")" >/dev/null
+}
+advance() { sim /_sim/clock "{\"advance\":${1:-120}}" >/dev/null; }

@@ -113,7 +113,8 @@ static int load(struct run *r, int all, int argc, char **argv)
 		}
 		const char *state = (const char *)sqlite3_column_text(st, 2);
 		const char *mapped = (const char *)sqlite3_column_text(st, 4);
-		if (strcmp(state, "mapped") && strcmp(state, "invalid") && strcmp(state, "valid")) {
+		if (strcmp(state, "mapped") && strcmp(state, "invalid") && strcmp(state, "valid") &&
+		    (all || strcmp(state, "failed"))) {
 			wsi_warn("%s:%s is %s: %s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), state,
 				 !strcmp(state, "staged") ? "map it first (wsi-remap)" : "not checked");
 			continue;
