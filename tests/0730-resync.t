@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Re-sync after a restore of either database with wsi-hwm set, and both prepayment routes
+# with a crash between the order and its receipt.
+. "$(dirname "$0")/lib.sh"
+lamp_shop
+wsi-remap add item BEDLAMP A1-104/0 2>/dev/null
+chain
+is "$(sage_count orders)" 9 "9 orders posted"
+refs_before=$(sage_refs)
+
+# wsi-hwm set after posting: a full rerun creates nothing
+wsi-hwm set 2026-11-26T00:00:00Z 2>/dev/null
+is "$(q 'select count(*) from orders where recheck=1')" 12 "every order flagged for a check"
+chain
+wsi-post -a >>posted.txt 2>/dev/null
+is "$(sage_count orders):$(sage_dups)" "9:0" "the rerun creates nothing"
+is "$(q 'select count(*) from orders where recheck=1')" 0 "and every flag is cleared"
+is "$(q "select count(*) from orders where state='posted'")" 9 "still 9 posted"
+
+# Sage restored to an earlier state (its last 4 orders gone), then wsi-hwm set
+sage /_sim/restore '{"keep":5}' >/dev/null
+is "$(sage_count orders)" 5 "Sage lost 4 orders"
+wsi-hwm set 2026-11-26T00:00:00Z 2>/dev/null
+chain
+is "$(wc -l <posted.txt)" 4 "exactly the 4 lost ones are posted again"
+is "$(sage_refs)" "$refs_before" "Sage has every order again"
+is "$(sage_dups)" 0 "none twice"
+like "$(q "select why from events where to_state='valid' and why like 'reconciled%' limit 1")" "Sage no longer has it" "the events say why"
+
+# our database restored from an old copy: the mark and orders go back; nothing is posted twice
+cp wsi.db old.db
+sim /_sim/clock '{"advance":3600}' >/dev/null
+new_order 50001
+advance
+chain
+is "$(cut -f1 posted.txt)" "shop:50001" "a new order posted"
+cp old.db wsi.db; rm -f wsi.db-wal wsi.db-shm
+wsi-hwm set 2026-11-26T00:00:00Z 2>/dev/null
+chain
+wsi-post -a >/dev/null 2>&1
+is "$(sage_dups):$(sage_count orders)" "0:10" "after restoring our database: found in Sage, nothing twice"
+is "$(q "select state||' '||sage_order from orders where id='50001'")" "posted ORD000000000014" "and the order knows its Sage number again"
+
+# prepayment as an A/R receipt: a crash between the order and its receipt
+write_conf woocommerce "[sage]" "prepayment = receipt"
+new_order 50002
+new_order 50003
+advance
+sage /_sim/fault '{"drop":true,"method":"POST","match":"ARReceipt"}' >/dev/null
+chain
+is "$CHAIN" "0 0 0 0 4" "the receipt's connection drops: exit 4"
+is "$(q "select state||':'||coalesce(sage_receipt,'none') from orders where id='50002'")" "posted:none" "the order is posted, its receipt missing"
+rc_before=$(sage_count receipts)
+wsi-post -a >/dev/null 2>&1; rc=$?
+is "$rc" 0 "the next run completes the sale"
+is "$(q "select count(*) from orders where id in ('50002','50003') and sage_receipt is not null")" 2 "both receipts recorded"
+is "$(sage /_sim/state | python3 -c 'import json,sys; d=json.load(sys.stdin)["receipts"]; print(sum(1 for r in d if r.get("Description") in ("shop:50002","shop:50003")))')" 2 "one receipt each in Sage"
+# a receipt saved but the answer lost: found by its description, not made twice
+new_order 50004
+advance
+sage /_sim/fault '{"commit_then_drop":true,"method":"POST","match":"ARReceipt"}' >/dev/null
+chain
+wsi-post -a >/dev/null 2>&1
+is "$(sage /_sim/state | python3 -c 'import json,sys; d=json.load(sys.stdin)["receipts"]; print(sum(1 for r in d if r.get("Description")=="shop:50004"))')" 1 "receipt saved then dropped: still one"
+is "$(q "select sage_receipt is not null from orders where id='50004'")" 1 "and it is recorded"
+is "$(sage /_sim/state | python3 -c 'import json,sys; print([o["OrderTotalPayment"] for o in json.load(sys.stdin)["orders"] if o["OrderReference"]=="shop:50004"])')" "[0.0]" "receipt mode: no prepayment on the order itself"
+
+# none: orders on account
+write_conf woocommerce "[sage]" "prepayment = none"
+new_order 50005
+advance
+chain
+is "$(sage /_sim/state | python3 -c 'import json,sys; d=json.load(sys.stdin); print([o["OrderTotalPayment"] for o in d["orders"] if o["OrderReference"]=="shop:50005"], sum(1 for r in d["receipts"] if r.get("Description")=="shop:50005"))')" "[0.0] 0" "none: no prepayment at all"
+write_conf woocommerce "[sage]" "prepayment = sometimes"
+out=$(wsi-post -a 2>&1); rc=$?
+is "$rc" 3 "a bad prepayment mode: exit 3"
+is "$(sage_dups)" 0 "no web order is two Sage orders, after all of it"
+done_testing
