@@ -16,12 +16,12 @@ static const struct known known[] = {
 	{"store", "api_version", 0}, {"store", "overlap", 0}, {"store", "settle", 0},
 	{"store", "stretch", 0}, {"store", "post_statuses", 0}, {"store", "timeout", 0},
 	{"store", "retries", 0}, {"store", "ca_file", 0}, {"store", "tls_verify", 0},
-	{"store", "max_response", 0}, {"store", "mark", 0}, {"store", "currency", 0},
+	{"store", "max_response", 0}, {"store", "mark", 0},
 	{"sage", "url", 0}, {"sage", "user", 0}, {"sage", "password", 1}, {"sage", "prepayment", 0},
 	{"sage", "timeout", 0}, {"sage", "retries", 0}, {"sage", "ca_file", 0}, {"sage", "tls_verify", 0},
 	{"sage", "location", 0}, {"sage", "reference_field", 0}, {"sage", "shipping_charge", 0},
-	{"sage", "fee_charge", 0}, {"sage", "batch", 0}, {"sage", "max_response", 0},
-	{"db", "path", 0}, {"db", "batch", 0}, {"db", "busy_timeout", 0},
+	{"sage", "fee_charge", 0}, {"sage", "max_response", 0},
+	{"db", "path", 0},
 	{NULL, NULL, 0}};
 
 struct entry { char *section, *key, *value; int line; };
