@@ -68,7 +68,8 @@ demo: all
 	WSI_BIN=$(CURDIR)/$(O)/bin ./demo/demo.sh
 
 bench: all
-	python3 tests/bench.py $(BENCH_ORDERS)
+	WSI_BIN=$(CURDIR)/$(O)/bin python3 tests/bench.py $(BENCH_ORDERS)
+	WSI_BIN=$(CURDIR)/$(O)/bin python3 tests/bench_sage.py
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
