@@ -33,7 +33,7 @@ else
 O = build
 endif
 
-TOOLS   = fetch stage hwm remap validate post
+TOOLS   = fetch stage hwm remap validate post sync
 BINS    = $(TOOLS:%=$(O)/bin/wsi-%)
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:lib/%.c=$(O)/lib/%.o)
@@ -51,9 +51,11 @@ $(O)/libwsi.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-$(O)/bin/wsi-%: %/main.c $(O)/libwsi.a $(LIBHDR)
+# A tool is every .c file in its folder, linked with the library.
+.SECONDEXPANSION:
+$(O)/bin/wsi-%: $$(wildcard $$*/*.c) $$(wildcard $$*/*.h) $(O)/libwsi.a $(LIBHDR)
 	@mkdir -p $(O)/bin
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libwsi.a $(LDLIBS)
+	$(CC) $(CFLAGS) -I$* $(LDFLAGS) -o $@ $(filter %.c,$^) $(O)/libwsi.a $(LDLIBS)
 
 $(O)/bin/unit: tests/unit.c $(O)/libwsi.a $(LIBHDR)
 	@mkdir -p $(O)/bin

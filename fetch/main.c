@@ -105,12 +105,16 @@ int main(int argc, char **argv)
 	wsi_db_close(db);
 	db = NULL;
 	wsi_fetch_stats st = {0};
+	int64_t started = wsi_now();
 	int rc = wsi_store_fetch(store, &plan, stdout, &st, &e);
 	wsi_info("%ld orders in %ld pages, %ld requests, %ld stretches (%ld read again), %ld marks",
 		 st.orders, st.pages, st.requests, st.stretches, st.rereads, st.marks);
-	if (rc)
-		goto out;
-	e.status = 0;
+	if (!rc)
+		e.status = 0;
+	wsi_error le = {0};
+	if ((db = wsi_db_open(wsi_conf_db(cfg, cli.db_path), &le)))
+		wsi_run_log(db, started, rc ? e.status : 0, "fetched %ld orders in %ld pages (%ld requests)%s%s", st.orders,
+			    st.pages, st.requests, rc ? ": " : "", rc ? e.msg : "");
 out:
 	wsi_store_close(store);
 	wsi_db_close(db);

@@ -348,7 +348,7 @@ int wsi_set_state(sqlite3 *db, const char *store, const char *id, const char *fr
 }
 
 int wsi_set_reasons(sqlite3 *db, const char *store, const char *id, const char *const *codes,
-		    const char *const *messages, int n, wsi_error *e)
+		    const char *const *subjects, const char *const *messages, int n, wsi_error *e)
 {
 	sqlite3_stmt *st = wsi_db_prepare(db, "DELETE FROM reasons WHERE store=? AND id=?", e);
 	if (!st)
@@ -361,7 +361,7 @@ int wsi_set_reasons(sqlite3 *db, const char *store, const char *id, const char *
 		return wsi_db_fail(db, e, "cannot clear reasons");
 	if (n == 0)
 		return 0;
-	st = wsi_db_prepare(db, "INSERT INTO reasons(store,id,code,message) VALUES(?,?,?,?)", e);
+	st = wsi_db_prepare(db, "INSERT INTO reasons(store,id,code,message,subject) VALUES(?,?,?,?,?)", e);
 	if (!st)
 		return -1;
 	for (int i = 0; i < n; i++) {
@@ -369,6 +369,7 @@ int wsi_set_reasons(sqlite3 *db, const char *store, const char *id, const char *
 		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, codes[i], -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, messages[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, subjects && subjects[i] ? subjects[i] : "", -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
@@ -402,7 +403,30 @@ int wsi_order_posted(sqlite3 *db, const char *store, const char *id, const char 
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return wsi_db_fail(db, e, "cannot record a posted order");
-	if (wsi_set_reasons(db, store, id, NULL, NULL, 0, e))
+	if (wsi_set_reasons(db, store, id, NULL, NULL, NULL, 0, e))
 		return -1;
 	return wsi_set_state(db, store, id, from, "posted", why, e);
+}
+
+void wsi_run_log(sqlite3 *db, int64_t started, int status, const char *fmt, ...)
+{
+	char a[32], b[32], *summary = NULL;
+	va_list ap;
+	if (!db)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&summary, fmt, ap) < 0)
+		summary = NULL;
+	va_end(ap);
+	sqlite3_stmt *st = wsi_db_prepare(db, "INSERT OR REPLACE INTO runs(tool,started,ended,status,summary) VALUES(?,?,?,?,?)", NULL);
+	if (st) {
+		sqlite3_bind_text(st, 1, wsi_prog(), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, wsi_time_fmt(started, a, sizeof a), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, wsi_time_fmt(wsi_now(), b, sizeof b), -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, status);
+		sqlite3_bind_text(st, 5, summary ? summary : "", -1, SQLITE_STATIC);
+		sqlite3_step(st); /* a status line is not worth failing a run for */
+		sqlite3_finalize(st);
+	}
+	free(summary);
 }

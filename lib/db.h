@@ -2,6 +2,7 @@
 #ifndef WSI_DB_H
 #define WSI_DB_H
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include "msg.h"
 
@@ -30,9 +31,13 @@ int wsi_set_state(sqlite3 *db, const char *store, const char *id, const char *fr
  * posted as its content, the recheck done; then its state, inside the caller's transaction. */
 int wsi_order_posted(sqlite3 *db, const char *store, const char *id, const char *from, const char *order,
 		     const char *shipment, const char *invoice, const char *receipt, const char *why, wsi_error *e);
-/* Replace an order's reasons (code, message pairs; n may be 0), inside the caller's transaction. */
+/* Replace an order's reasons (code, subject such as the SKU or customer it is about (may be
+ * NULL), sentence; n may be 0), inside the caller's transaction. */
 int wsi_set_reasons(sqlite3 *db, const char *store, const char *id, const char *const *codes,
-		    const char *const *messages, int n, wsi_error *e);
+		    const char *const *subjects, const char *const *messages, int n, wsi_error *e);
+/* Record how this tool's run ended (the operator's status view shows the last of each). */
+void wsi_run_log(sqlite3 *db, int64_t started, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Write one line of the order event log (inside the caller's transaction). */
 int wsi_event(sqlite3 *db, const char *store, const char *id, const char *from, const char *to,
 	      const char *why, wsi_error *e);

@@ -5,6 +5,7 @@
 #include "json.h"
 #include "keys.h"
 #include "order.h"
+#include "progress.h"
 #include "timeutil.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -255,6 +256,7 @@ static int print_envelope(wsi_store *s, const char *id, int64_t mod, const char 
 		putc(raw[i] == '\n' || raw[i] == '\r' ? ' ' : raw[i], s->out);
 	fputs("}\n", s->out);
 	s->st->orders++;
+	wsi_progress("orders fetched", s->st->orders, 0);
 	if (ferror(s->out))
 		return wsi_fail(s->e, WSI_EXIT_LOCAL, "cannot write standard output: %s", strerror(errno));
 	return 0;
@@ -902,5 +904,6 @@ int wsi_store_fetch(wsi_store *s, const wsi_fetch_plan *p, FILE *out, wsi_fetch_
 		rc = p->id_mode ? fetch_id(s, p) : fetch_time(s, p);
 	if (s->http)
 		st->requests = wsi_http_requests(s->http);
+	wsi_progress_done();
 	return rc;
 }

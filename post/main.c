@@ -8,7 +8,9 @@
 #include "json.h"
 #include "keys.h"
 #include "sage.h"
+#include "progress.h"
 #include "sale.h"
+#include "timeutil.h"
 #include <getopt.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -156,7 +158,7 @@ static int move(sqlite3 *db, const struct key *k, const char *from, const char *
 	if (wsi_db_begin(db, e))
 		return -1;
 	const char *codes[1] = {code}, *msgs[1] = {msg};
-	if ((code && wsi_set_reasons(db, k->store, k->id, codes, msgs, 1, e)) ||
+	if ((code && wsi_set_reasons(db, k->store, k->id, codes, NULL, msgs, 1, e)) ||
 	    wsi_set_state(db, k->store, k->id, from, to, why, e) || wsi_db_commit(db, e)) {
 		wsi_db_rollback(db);
 		return -1;
@@ -312,6 +314,7 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const struct key *k
 		printf("%s:%s\t%s\n", k->store, k->id, n.order);
 		fflush(stdout);
 		c->posted++;
+		wsi_progress("posted", c->posted + c->failed, (long)c->n);
 		c->differs += differs;
 		pthread_mutex_unlock(&c->lock);
 		if (differs) {
@@ -321,7 +324,7 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const struct key *k
 			wsi_err("%s:%s: %s", k->store, k->id, msg);
 			const char *codes[1] = {"sage-total-differs"}, *msgs[1] = {msg};
 			if (wsi_db_begin(db, &e) == 0) {
-				if (wsi_set_reasons(db, k->store, k->id, codes, msgs, 1, &e) || wsi_db_commit(db, &e))
+				if (wsi_set_reasons(db, k->store, k->id, codes, NULL, msgs, 1, &e) || wsi_db_commit(db, &e))
 					wsi_db_rollback(db);
 			}
 		}
@@ -537,6 +540,7 @@ int main(int argc, char **argv)
 	c.db_path = wsi_conf_db(cfg, cli.db_path);
 	pthread_mutex_init(&c.lock, NULL);
 	const char *pp = wsi_sale_prepayment(cfg);
+	int64_t started = wsi_now();
 	wsi_sage *sage = NULL;
 	int rc = 0;
 	if (strcmp(pp, "order") && strcmp(pp, "receipt") && strcmp(pp, "none")) {
@@ -612,7 +616,7 @@ int main(int argc, char **argv)
 	} else {
 		pthread_t th[64];
 		struct worker w[64];
-		long started = 0;
+		long nthreads = 0;
 		for (long j = 0; j < jobs; j++) {
 			w[j].c = &c;
 			w[j].sage = j == 0 ? sage : wsi_sage_clone(sage, &e);
@@ -621,14 +625,15 @@ int main(int argc, char **argv)
 					wsi_sage_close(w[j].sage);
 				break;
 			}
-			started++;
+			nthreads++;
 		}
-		for (long j = 0; j < started; j++) {
+		for (long j = 0; j < nthreads; j++) {
 			pthread_join(th[j], NULL);
 			if (j)
 				wsi_sage_close(w[j].sage);
 		}
 	}
+	wsi_progress_done();
 	if (!c.stop && !c.dry_run && pending_receipts(&c, db, sage, &e) && !c.stop)
 		rc = -1;
 	wsi_info("%ld posted, %ld failed, %ld receipts, %ld totals differ; %ld Sage requests", c.posted, c.failed,
@@ -638,6 +643,10 @@ out:
 		e = c.first;
 		rc = -1;
 	}
+	if (!c.dry_run)
+		wsi_run_log(db, started, rc ? e.status : (c.failed || c.differs) ? WSI_EXIT_ORDERS : 0,
+			    "posted %ld, %ld failed, %ld receipts%s%s", c.posted, c.failed, c.receipts, rc ? ": " : "",
+			    rc ? e.msg : "");
 	free(c.k);
 	wsi_sage_close(sage);
 	wsi_db_close(db);

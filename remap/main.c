@@ -5,6 +5,7 @@
 #include "keys.h"
 #include "mapping.h"
 #include "json.h"
+#include "timeutil.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -151,6 +152,8 @@ static int map_order(sqlite3 *db, const wsi_maps *maps, const char *store, const
 	return wsi_set_state(db, store, id, state, "mapped", "mapped", e) ? -1 : 1;
 }
 
+static long n_mapped;
+
 static int remap(sqlite3 *db, int all, int argc, char **argv, wsi_error *e)
 {
 	wsi_maps *maps = wsi_maps_load(db, e);
@@ -198,7 +201,8 @@ static int remap(sqlite3 *db, int all, int argc, char **argv, wsi_error *e)
 		if (!rc && !wsi_db_commit(db, e)) {
 			json_array_foreach(done, i, key)
 				printf("%s:%s\n", json_string_value(json_array_get(key, 0)), json_string_value(json_array_get(key, 1)));
-			wsi_info("%zu order%s mapped", json_array_size(done), json_array_size(done) == 1 ? "" : "s");
+			n_mapped = (long)json_array_size(done);
+			wsi_info("%ld order%s mapped", n_mapped, n_mapped == 1 ? "" : "s");
 		} else {
 			wsi_db_rollback(db);
 			rc = -1;
@@ -270,7 +274,9 @@ int main(int argc, char **argv)
 	int rc = 0;
 	long touched = 0, count = 0;
 	if (!cmd) {
+		int64_t started = wsi_now();
 		rc = remap(db, all, argc, argv, &e);
+		wsi_run_log(db, started, rc ? e.status : 0, "mapped %ld", n_mapped);
 	} else if (!strcmp(cmd, "list")) {
 		rc = list(db, argc == 2 ? argv[1] : NULL, &e);
 	} else {

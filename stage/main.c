@@ -6,6 +6,7 @@
 #include "json.h"
 #include "keys.h"
 #include "order.h"
+#include "progress.h"
 #include "timeutil.h"
 #include <errno.h>
 #include <getopt.h>
@@ -431,6 +432,7 @@ int main(int argc, char **argv)
 	s.batch = batch;
 	s.post_statuses = wsi_conf(cfg, "store", "post_statuses", NULL);
 	int status = 0;
+	int64_t started = wsi_now();
 	if (prepare(&s)) {
 		status = wsi_report(&s.e);
 		goto out;
@@ -446,6 +448,7 @@ int main(int argc, char **argv)
 		if (n == 0)
 			continue;
 		int rc = stage_line(&s, line, (size_t)n, lineno);
+		wsi_progress("lines read", lineno, 0);
 		if (rc < 0) {
 			wsi_db_rollback(s.db);
 			s.in_tx = 0;
@@ -460,6 +463,7 @@ int main(int argc, char **argv)
 		}
 	}
 	free(line);
+	wsi_progress_done();
 	if (!status && ferror(stdin)) {
 		wsi_err("cannot read standard input: %s", strerror(errno));
 		status = WSI_EXIT_LOCAL;
@@ -477,6 +481,8 @@ int main(int argc, char **argv)
 		 s.n_new, s.n_changed, s.n_same, s.n_skipped, s.n_conflict, s.n_unreadable, s.n_bad, s.n_marks);
 	if (!status && (s.n_bad || s.n_unreadable || s.n_conflict))
 		status = WSI_EXIT_ORDERS;
+	wsi_run_log(s.db, started, status, "staged %ld new, %ld changed (%ld unchanged, %ld skipped, %ld conflicts, %ld bad lines)",
+		    s.n_new, s.n_changed, s.n_same, s.n_skipped, s.n_conflict, s.n_bad);
 out:
 	wsi_db_close(s.db);
 	wsi_config_free(cfg);

@@ -8,6 +8,7 @@
 #include "keys.h"
 #include "sage.h"
 #include "sale.h"
+#include "timeutil.h"
 #include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -202,20 +203,24 @@ static int ask_sage(struct run *r, wsi_sage *s)
 }
 
 struct reasons {
-	const char *code[64];
+	const char *code[64], *subject[64];
 	char *msg[64];
 	int n;
 };
 
-static void add(struct reasons *rs, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void add(struct reasons *rs, const char *code, const char *fmt, ...)
+/* A reason: its code, what it is about (a SKU, a customer…), and the sentence. */
+static void add(struct reasons *rs, const char *code, const char *subject, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void add(struct reasons *rs, const char *code, const char *subject, const char *fmt, ...)
 {
 	if (rs->n == 64)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&rs->msg[rs->n], fmt, ap) >= 0)
+	if (vasprintf(&rs->msg[rs->n], fmt, ap) >= 0) {
+		rs->subject[rs->n] = subject;
 		rs->code[rs->n++] = code;
+	}
 	va_end(ap);
 }
 
@@ -236,7 +241,7 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 	size_t i;
 	json_t *l;
 	if (!json_object_size((json_t *)c)) {
-		add(rs, "unreadable", "The order as downloaded could not be read: fix it in the store, and it comes again.");
+		add(rs, "unreadable", NULL, "The order as downloaded could not be read: fix it in the store, and it comes again.");
 		return;
 	}
 	json_array_foreach(json_object_get(c, "lines"), i, l) {
@@ -244,53 +249,53 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 		const char *sku = wsi_jstr(l, "sku"), *to = wsi_jstr(mi, "to"), *name = wsi_jstr(l, "name");
 		wsi_dec q = dec(l, "quantity");
 		if (q.v <= 0)
-			add(rs, "quantity-not-positive", "Line %zu (%s): the quantity is %s; it must be more than zero.", i + 1,
+			add(rs, "quantity-not-positive", NULL, "Line %zu (%s): the quantity is %s; it must be more than zero.", i + 1,
 			    name, wsi_jstr(l, "quantity"));
 		if (!to || !*to) {
-			add(rs, "item-missing", "Line %zu (%s) has no SKU: give the product a SKU in the store.", i + 1, name);
+			add(rs, "item-missing", "", "Line %zu (%s) has no SKU: give the product a SKU in the store.", i + 1, name);
 			continue;
 		}
 		json_t *it = json_object_get(r->items, upper(to, up, sizeof up));
 		if (!it)
-			add(rs, "item-missing",
+			add(rs, "item-missing", to,
 			    "Line %zu: item %s is not in Sage. Add the item in Sage, or map the web SKU to a Sage item: "
 			    "wsi-remap add item %s <Sage item>.", i + 1, to, sku && *sku ? sku : to);
 		else if (!json_is_true(json_object_get(it, "Status")))
-			add(rs, "item-inactive", "Line %zu: item %s (%s) is inactive in Sage.", i + 1, to, wsi_jstr(it, "Description"));
+			add(rs, "item-inactive", to, "Line %zu: item %s (%s) is inactive in Sage.", i + 1, to, wsi_jstr(it, "Description"));
 		else if (json_is_false(json_object_get(it, "Sellable")))
-			add(rs, "item-not-sellable", "Line %zu: item %s (%s) is not sellable in Sage.", i + 1, to,
+			add(rs, "item-not-sellable", to, "Line %zu: item %s (%s) is not sellable in Sage.", i + 1, to,
 			    wsi_jstr(it, "Description"));
 	}
 	if (!json_array_size(json_object_get(c, "lines")))
-		add(rs, "no-lines", "The order has no lines.");
+		add(rs, "no-lines", NULL, "The order has no lines.");
 	const json_t *mc = json_object_get(m, "customer");
 	const char *cust = wsi_jstr(mc, "to"), *from = wsi_jstr(mc, "from");
 	json_t *cu = cust ? json_object_get(r->customers, upper(cust, up, sizeof up)) : NULL;
 	int paid = json_is_true(json_object_get(c, "paid"));
 	wsi_dec total = dec(json_object_get(c, "totals"), "total");
 	if (!cust)
-		add(rs, "customer-unmapped",
+		add(rs, "customer-unmapped", from,
 		    "The web customer %s has no Sage customer: wsi-remap add customer %s <Sage customer>, or a default "
 		    "for all: wsi-remap add customer '*' <Sage customer>.", from && *from ? from : "(none)",
 		    from && *from ? from : "'*'");
 	else if (!cu)
-		add(rs, "customer-missing", "Customer %s is not in Sage.", cust);
+		add(rs, "customer-missing", cust, "Customer %s is not in Sage.", cust);
 	else {
 		const char *name = wsi_jstr(cu, "CustomerName");
 		if (wsi_jstr(cu, "Status") && strcmp(wsi_jstr(cu, "Status"), "Active"))
-			add(rs, "customer-inactive", "Customer %s (%s) is inactive in Sage.", cust, name);
+			add(rs, "customer-inactive", cust, "Customer %s (%s) is inactive in Sage.", cust, name);
 		if (wsi_jstr(cu, "OnHold") && !strcmp(wsi_jstr(cu, "OnHold"), "Yes"))
-			add(rs, "customer-on-hold", "Customer %s (%s) is on hold in Sage: take it off hold, then check again.", cust,
+			add(rs, "customer-on-hold", cust, "Customer %s (%s) is on hold in Sage: take it off hold, then check again.", cust,
 			    name);
 		const char *cur = wsi_jstr(c, "currency"), *ccur = wsi_jstr(cu, "CurrencyCode");
 		if (cur && *cur && ccur && *ccur && strcmp(cur, ccur))
-			add(rs, "currency-mismatch", "The order is in %s but customer %s is billed in %s.", cur, cust, ccur);
+			add(rs, "currency-mismatch", cust, "The order is in %s but customer %s is billed in %s.", cur, cust, ccur);
 		if (!paid && wsi_jstr(cu, "CheckCreditLimit") && !strcmp(wsi_jstr(cu, "CheckCreditLimit"), "Yes")) {
 			wsi_dec limit = dec(cu, "CreditLimitCustomerCurrency"), bal = dec(cu, "BalanceDueInCustomerCurrency");
 			wsi_dec before = dec(owed, upper(cust, up, sizeof up));
 			wsi_dec after = wsi_dec_add(wsi_dec_add(bal, before), total);
 			if (limit.v > 0 && after.v > limit.v)
-				add(rs, "credit-limit",
+				add(rs, "credit-limit", cust,
 				    "Customer %s (%s) would be over its credit limit: balance %s%s plus this order %s is more than the "
 				    "limit %s.", cust, name, money(wsi_dec_add(bal, before), b1, sizeof b1),
 				    before.v ? " (with this run's earlier orders)" : "", money(total, b2, sizeof b2),
@@ -303,14 +308,14 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 		const json_t *pay = json_object_get(m, "payment");
 		const char *bank = wsi_jstr(pay, "bank"), *code = wsi_jstr(pay, "code"), *method = wsi_jstr(pay, "from");
 		if (!bank || !code)
-			add(rs, "payment-unmapped",
+			add(rs, "payment-unmapped", method,
 			    "The order was paid by %s, which has no Sage bank and payment code: wsi-remap add payment %s <bank> "
 			    "<payment code>.", method && *method ? method : "(no method)", method && *method ? method : "'*'");
 		else {
 			if (!json_object_get(r->banks, upper(bank, up, sizeof up)))
-				add(rs, "bank-missing", "Bank %s (for %s payments) is not in Sage.", bank, method);
+				add(rs, "bank-missing", bank, "Bank %s (for %s payments) is not in Sage.", bank, method);
 			if (!json_object_get(r->codes, upper(code, up, sizeof up)))
-				add(rs, "payment-code-missing", "Payment code %s (for %s payments) is not in Sage.", code, method);
+				add(rs, "payment-code-missing", code, "Payment code %s (for %s payments) is not in Sage.", code, method);
 		}
 	}
 	/* lines (after discounts), shipping, fees and tax must make the total, to the cent */
@@ -320,17 +325,17 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 		json_array_foreach(json_object_get(c, parts[p]), i, l)
 			sum = wsi_dec_add(sum, wsi_dec_add(dec(l, "total"), dec(l, "tax")));
 	if (wsi_dec_round(sum, 2).v != wsi_dec_round(total, 2).v)
-		add(rs, "total-mismatch",
+		add(rs, "total-mismatch", NULL,
 		    "The lines, shipping, fees and tax add up to %s, but the order total is %s: fix the order in the store.",
 		    money(sum, b1, sizeof b1), money(total, b2, sizeof b2));
 	wsi_dec refunded = dec(json_object_get(c, "totals"), "refunded");
 	if (refunded.v)
-		add(rs, "refunded", "The order has refunds of %s in the store: post it by hand, with a credit note.",
+		add(rs, "refunded", NULL, "The order has refunds of %s in the store: post it by hand, with a credit note.",
 		    money(refunded, b1, sizeof b1));
 	if (paid) {
 		wsi_dec amt = dec(c, "paid_amount");
 		if (amt.v > total.v)
-			add(rs, "overpaid", "The customer paid %s, more than the order total %s.", money(amt, b1, sizeof b1),
+			add(rs, "overpaid", NULL, "The customer paid %s, more than the order total %s.", money(amt, b1, sizeof b1),
 			    money(total, b2, sizeof b2));
 	}
 }
@@ -362,7 +367,7 @@ static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *
 		char why[300];
 		snprintf(why, sizeof why, "%s%s", rs.n ? "checked against Sage: " : "checked against Sage",
 			 rs.n ? rs.code[0] : "");
-		rc = wsi_set_reasons(r->db, o->store, o->id, rs.code, (const char *const *)rs.msg, rs.n, &r->e) ||
+		rc = wsi_set_reasons(r->db, o->store, o->id, rs.code, rs.subject, (const char *const *)rs.msg, rs.n, &r->e) ||
 		     wsi_set_state(r->db, o->store, o->id, o->state, to, why, &r->e);
 		for (int k = 0; k < rs.n; k++) {
 			if (wsi_verbosity() >= 0)
@@ -439,6 +444,7 @@ int main(int argc, char **argv)
 	int rc = 0;
 	long nvalid = 0, ninvalid = 0, nposted = 0;
 	wsi_sage *sage = NULL;
+	int64_t started = wsi_now();
 	if (listing) {
 		rc = list_reasons(r.db, &r.e);
 		goto out;
@@ -463,6 +469,10 @@ int main(int argc, char **argv)
 	wsi_info("%zu checked: %ld valid, %ld invalid, %ld already in Sage; %ld Sage requests", r.n, nvalid, ninvalid,
 		 nposted, wsi_sage_requests(sage));
 out:
+	if (!listing)
+		wsi_run_log(r.db, started, rc ? r.e.status : ninvalid ? WSI_EXIT_ORDERS : 0,
+			    "checked %zu: %ld valid, %ld invalid, %ld already in Sage%s%s", r.n, nvalid, ninvalid, nposted,
+			    rc ? ": " : "", rc ? r.e.msg : "");
 	for (size_t i = 0; i < r.n; i++) {
 		json_decref(r.o[i].canon);
 		json_decref(r.o[i].mapped);

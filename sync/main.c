@@ -1,0 +1,265 @@
+/* wsi-sync - run the chain for cron, under a lock, so that with nobody touching anything
+ * every order reaches the furthest state it can; and the operator's views. */
+#include "cli.h"
+#include "db.h"
+#include "timeutil.h"
+#include "views.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: wsi-sync [-c FILE] [-d DB] [-v] [-q] [-j N]\n"
+		   "       wsi-sync status\n"
+		   "       wsi-sync waiting [-t]\n"
+		   "       wsi-sync show KEY\n"
+		   "Run wsi-fetch | wsi-stage, then wsi-remap -a, wsi-validate -a and wsi-post -a, under\n"
+		   "a lock, with a summary line per step on stderr; exit with the worst status.\n"
+		   "  status   orders per state, the marks, the last run of each tool\n"
+		   "  waiting  the waiting orders grouped by cause, with what fixes each (-t: TSV)\n"
+		   "  show     one order's whole story\n"
+		   "See wsi-sync(1).\n");
+}
+
+static char tooldir[PATH_MAX];
+
+/* The tools next to this one, else on PATH. */
+static void find_tools(void)
+{
+	ssize_t n = readlink("/proc/self/exe", tooldir, sizeof tooldir - 1);
+	if (n > 0) {
+		tooldir[n] = 0;
+		char *slash = strrchr(tooldir, '/');
+		if (slash)
+			*slash = 0;
+		char probe[PATH_MAX + 16];
+		snprintf(probe, sizeof probe, "%s/wsi-fetch", tooldir);
+		if (access(probe, X_OK) == 0)
+			return;
+	}
+	tooldir[0] = 0;
+}
+
+static void exec_tool(const char *tool, char **argv)
+{
+	char path[PATH_MAX + 32];
+	if (tooldir[0]) {
+		snprintf(path, sizeof path, "%s/%s", tooldir, tool);
+		execv(path, argv);
+	}
+	execvp(tool, argv);
+	fprintf(stderr, "wsi-sync: cannot run %s: %s\n", tool, strerror(errno));
+	_exit(127);
+}
+
+/* Start a tool with stdin from `in` and stdout to `out` (-1: /dev/null). */
+static pid_t spawn(const char *tool, char **args, int in, int out)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	int null = open("/dev/null", O_RDWR);
+	dup2(in >= 0 ? in : null, STDIN_FILENO);
+	dup2(out >= 0 ? out : null, STDOUT_FILENO);
+	for (int fd = 3; fd < 64; fd++)
+		if (fd != STDERR_FILENO)
+			close(fd);
+	exec_tool(tool, args);
+	return -1;
+}
+
+static int status_of(int ws)
+{
+	if (WIFEXITED(ws))
+		return WEXITSTATUS(ws) == 127 ? WSI_EXIT_LOCAL : WEXITSTATUS(ws);
+	return WSI_EXIT_LOCAL; /* killed */
+}
+
+/* argv for a tool: name, the common options, extra. */
+static char **args(const wsi_cli *cli, const char *tool, const char *a1, const char *a2, const char *a3)
+{
+	static char *v[16];
+	int n = 0;
+	v[n++] = (char *)tool;
+	if (cli->config_path) {
+		v[n++] = "-c";
+		v[n++] = (char *)cli->config_path;
+	}
+	if (cli->db_path) {
+		v[n++] = "-d";
+		v[n++] = (char *)cli->db_path;
+	}
+	if (cli->verbosity < 0)
+		v[n++] = "-q";
+	if (a1)
+		v[n++] = (char *)a1;
+	if (a2)
+		v[n++] = (char *)a2;
+	if (a3)
+		v[n++] = (char *)a3;
+	v[n] = NULL;
+	return v;
+}
+
+static void summary(const char *db_path, const char *tool, const char *step, int status, int64_t since)
+{
+	wsi_error e = {0};
+	sqlite3 *db = wsi_db_open(db_path, &e);
+	const char *text = "";
+	char buf[600] = "";
+	if (db) {
+		sqlite3_stmt *st = wsi_db_prepare(db, "SELECT summary, ended FROM runs WHERE tool=?", &e);
+		if (st) {
+			sqlite3_bind_text(st, 1, tool, -1, SQLITE_STATIC);
+			char t[32];
+			if (sqlite3_step(st) == SQLITE_ROW &&
+			    strcmp((const char *)sqlite3_column_text(st, 1), wsi_time_fmt(since, t, sizeof t)) >= 0) {
+				snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
+				text = buf;
+			}
+			sqlite3_finalize(st);
+		}
+		wsi_db_close(db);
+	}
+	char how[24] = "";
+	if (status)
+		snprintf(how, sizeof how, " (exit %d)", status);
+	if (wsi_verbosity() >= 0 || status)
+		fprintf(stderr, "wsi-sync: %s: %s%s\n", step, *text ? text : "no summary", how);
+}
+
+static int run(wsi_cli *cli, const char *jobs)
+{
+	wsi_config *cfg;
+	wsi_error e = {0};
+	wsi_cli_open(cli, &cfg, NULL);
+	char db_path[PATH_MAX], lock_path[PATH_MAX + 8];
+	snprintf(db_path, sizeof db_path, "%s", wsi_conf_db(cfg, cli->db_path));
+	wsi_config_free(cfg);
+	/* the lock lives beside the database: one run per database at a time */
+	snprintf(lock_path, sizeof lock_path, "%s.lock", db_path);
+	int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0) {
+		wsi_err("cannot open the lock %s: %s", lock_path, strerror(errno));
+		return WSI_EXIT_LOCAL;
+	}
+	if (flock(lock, LOCK_EX | LOCK_NB)) {
+		char pid[32] = "";
+		ssize_t n = read(lock, pid, sizeof pid - 1);
+		pid[n > 0 ? n : 0] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		wsi_err("another run%s%s%s is still going (lock %s): exiting", *pid ? " (pid " : "", pid, *pid ? ")" : "",
+			lock_path);
+		close(lock);
+		return WSI_EXIT_BUSY;
+	}
+	if (ftruncate(lock, 0) == 0) {
+		char pid[32];
+		int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+		if (pwrite(lock, pid, (size_t)n, 0) < 0)
+			wsi_warn("cannot write the pid to %s", lock_path);
+	}
+	/* a fresh database must be made before the steps race to make it */
+	sqlite3 *db = wsi_db_open(db_path, &e);
+	if (!db) {
+		close(lock);
+		return wsi_report(&e);
+	}
+	wsi_db_close(db);
+	signal(SIGPIPE, SIG_IGN);
+	int worst = 0;
+	int64_t since = wsi_now();
+	/* 1. the store: fetch | stage, both statuses count */
+	int p[2];
+	if (pipe(p)) {
+		wsi_err("cannot make a pipe: %s", strerror(errno));
+		close(lock);
+		return WSI_EXIT_LOCAL;
+	}
+	pid_t f = spawn("wsi-fetch", args(cli, "wsi-fetch", NULL, NULL, NULL), -1, p[1]);
+	pid_t s = spawn("wsi-stage", args(cli, "wsi-stage", NULL, NULL, NULL), p[0], -1);
+	close(p[0]);
+	close(p[1]);
+	int ws, fs = WSI_EXIT_LOCAL, ss = WSI_EXIT_LOCAL;
+	if (f > 0 && waitpid(f, &ws, 0) == f)
+		fs = status_of(ws);
+	if (s > 0 && waitpid(s, &ws, 0) == s)
+		ss = status_of(ws);
+	summary(db_path, "wsi-fetch", "fetch", fs, since);
+	summary(db_path, "wsi-stage", "stage", ss, since);
+	worst = fs > worst ? fs : worst;
+	worst = ss > worst ? ss : worst;
+	/* 2. the Sage half: every order whose state calls for each tool */
+	struct { const char *tool, *step, *a1, *a2, *a3; } steps[] = {
+		{"wsi-remap", "remap", "-a", NULL, NULL},
+		{"wsi-validate", "validate", "-a", NULL, NULL},
+		{"wsi-post", "post", "-a", jobs ? "-j" : NULL, jobs}};
+	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+		pid_t pid = spawn(steps[i].tool, args(cli, steps[i].tool, steps[i].a1, steps[i].a2, steps[i].a3), -1, -1);
+		int st = WSI_EXIT_LOCAL;
+		if (pid > 0 && waitpid(pid, &ws, 0) == pid)
+			st = status_of(ws);
+		summary(db_path, steps[i].tool, steps[i].step, st, since);
+		worst = st > worst ? st : worst;
+	}
+	close(lock);
+	return worst;
+}
+
+int main(int argc, char **argv)
+{
+	wsi_cli cli = {0};
+	int opt, tsv = 0;
+	const char *jobs = NULL;
+	wsi_msg_init("wsi-sync");
+	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "j:t")) != -1) {
+		if (wsi_cli_opt(&cli, opt, optarg, usage))
+			continue;
+		if (opt == 'j' && atoi(optarg) >= 1 && atoi(optarg) <= 64)
+			jobs = optarg;
+		else if (opt == 't')
+			tsv = 1;
+		else {
+			usage(stderr);
+			return WSI_EXIT_USAGE;
+		}
+	}
+	const char *cmd = optind < argc ? argv[optind++] : NULL;
+	if (cmd && !strcmp(cmd, "waiting") && optind < argc && !strcmp(argv[optind], "-t")) {
+		tsv = 1;
+		optind++;
+	}
+	if (cmd && strcmp(cmd, "status") && strcmp(cmd, "waiting") && strcmp(cmd, "show")) {
+		wsi_err("unknown command '%s'", cmd);
+		usage(stderr);
+		return WSI_EXIT_USAGE;
+	}
+	if ((cmd && !strcmp(cmd, "show") ? optind + 1 : optind) != argc) {
+		usage(stderr);
+		return WSI_EXIT_USAGE;
+	}
+	if (!cmd) {
+		find_tools();
+		return run(&cli, jobs);
+	}
+	wsi_config *cfg;
+	sqlite3 *db;
+	wsi_error e = {0};
+	wsi_cli_open(&cli, &cfg, &db);
+	int rc = !strcmp(cmd, "status") ? view_status(db, &e)
+		 : !strcmp(cmd, "waiting") ? view_waiting(db, tsv, &e)
+		 : view_show(db, argv[optind], &e);
+	wsi_db_close(db);
+	wsi_config_free(cfg);
+	int status = rc ? wsi_report(&e) : 0;
+	int cs = wsi_close_stdout();
+	return status ? status : cs;
+}

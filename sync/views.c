@@ -1,0 +1,222 @@
+/* views.c - the operator's views, read-only over the database. */
+#include "views.h"
+#include "db.h"
+#include "keys.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	return s ? s : "";
+}
+
+int view_status(sqlite3 *db, wsi_error *e)
+{
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state, count(*) FROM orders GROUP BY state ORDER BY"
+					      " CASE state WHEN 'staged' THEN 1 WHEN 'mapped' THEN 2 WHEN 'valid' THEN 3 WHEN 'invalid' THEN 4"
+					      " WHEN 'posting' THEN 5 WHEN 'posted' THEN 6 WHEN 'failed' THEN 7 WHEN 'held' THEN 8"
+					      " WHEN 'skipped' THEN 9 ELSE 10 END", e);
+	if (!st)
+		return -1;
+	printf("Orders\n");
+	long total = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		printf("  %-9s %6d\n", col(st, 0), sqlite3_column_int(st, 1));
+		total += sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	printf("  %-9s %6ld\n", "total", total);
+	st = wsi_db_prepare(db, "SELECT store, kind, value, set_at, set_by FROM marks ORDER BY store, kind DESC", e);
+	if (!st)
+		return -1;
+	printf("Highwater marks\n");
+	int any = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		printf("  %s %s %s (set %s by %s)\n", col(st, 0), col(st, 1), col(st, 2), col(st, 3), col(st, 4));
+		any = 1;
+	}
+	if (!any)
+		printf("  none yet: the next run reads the whole store\n");
+	sqlite3_finalize(st);
+	st = wsi_db_prepare(db, "SELECT tool, started, ended, status, summary FROM runs ORDER BY"
+				" CASE tool WHEN 'wsi-fetch' THEN 1 WHEN 'wsi-stage' THEN 2 WHEN 'wsi-remap' THEN 3"
+				" WHEN 'wsi-validate' THEN 4 WHEN 'wsi-post' THEN 5 ELSE 6 END", e);
+	if (!st)
+		return -1;
+	printf("Last runs\n");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int status = sqlite3_column_int(st, 3);
+		char how[16];
+		snprintf(how, sizeof how, status ? "exit %d" : "ok", status);
+		printf("  %-12s %s  %-7s %s\n", col(st, 0), col(st, 2), how, col(st, 4));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* The fix for a cause, in one sentence with its command. */
+static void fix(const char *code, const char *subject, long n, FILE *f)
+{
+	const char *s = subject && *subject ? subject : "?";
+	const char *orders = n == 1 ? "order waits" : "orders wait";
+	if (!strcmp(code, "item-missing") && *subject)
+		fprintf(f, "%ld %s for item %s, not in Sage: add the item in Sage, or wsi-remap add item %s <Sage item>", n,
+			orders, s, s);
+	else if (!strcmp(code, "item-missing"))
+		fprintf(f, "%ld %s with a line that has no SKU: give the product a SKU in the store", n, orders);
+	else if (!strcmp(code, "item-inactive") || !strcmp(code, "item-not-sellable"))
+		fprintf(f, "%ld %s for item %s, %s in Sage: change the item in Sage, or map the SKU to another item", n,
+			orders, s, !strcmp(code, "item-inactive") ? "inactive" : "not sellable");
+	else if (!strcmp(code, "customer-unmapped"))
+		fprintf(f, "%ld %s for a Sage customer for web customer %s: wsi-remap add customer %s <customer> (or '*' for all)",
+			n, orders, s, s);
+	else if (!strcmp(code, "customer-missing"))
+		fprintf(f, "%ld %s for customer %s, not in Sage: add the customer, or map to another", n, orders, s);
+	else if (!strcmp(code, "customer-on-hold"))
+		fprintf(f, "%ld %s for customer %s, on hold in Sage: take it off hold", n, orders, s);
+	else if (!strcmp(code, "customer-inactive"))
+		fprintf(f, "%ld %s for customer %s, inactive in Sage: make it active", n, orders, s);
+	else if (!strcmp(code, "credit-limit"))
+		fprintf(f, "%ld %s for customer %s, over its credit limit: raise the limit in Sage, or wait for its payments",
+			n, orders, s);
+	else if (!strcmp(code, "payment-unmapped"))
+		fprintf(f, "%ld %s paid by %s, with no Sage bank and payment code: wsi-remap add payment %s <bank> <code>", n,
+			orders, s, s);
+	else if (!strcmp(code, "bank-missing") || !strcmp(code, "payment-code-missing"))
+		fprintf(f, "%ld %s for %s %s, not in Sage: add it, or map the payment to another", n, orders,
+			!strcmp(code, "bank-missing") ? "bank" : "payment code", s);
+	else if (!strcmp(code, "total-mismatch") || !strcmp(code, "unreadable") || !strcmp(code, "quantity-not-positive"))
+		fprintf(f, "%ld %s whose %s: fix the order in the store, and it comes again", n, orders,
+			!strcmp(code, "total-mismatch") ? "totals do not add up"
+			: !strcmp(code, "unreadable") ? "amounts could not be read" : "quantities are not positive");
+	else if (!strcmp(code, "currency-mismatch"))
+		fprintf(f, "%ld %s in another currency than customer %s: map them to a customer in that currency", n, orders, s);
+	else if (!strcmp(code, "sage-refused"))
+		fprintf(f, "%ld %s that Sage refused: fix the cause, then wsi-validate KEY | wsi-post", n, orders);
+	else if (!strcmp(code, "conflict"))
+		fprintf(f, "%ld %s changed in the store after posting: make the credit note or change in Sage by hand", n, orders);
+	else if (!strcmp(code, "held"))
+		fprintf(f, "%ld %s held by a person", n, orders);
+	else if (!strcmp(code, "posting"))
+		fprintf(f, "%ld %s with an unknown outcome in Sage: the next wsi-post finds out", n, orders);
+	else
+		fprintf(f, "%ld %s (%s)", n, orders, code);
+}
+
+int view_waiting(sqlite3 *db, int tsv, wsi_error *e)
+{
+	/* every reason of every order that waits, plus the states that wait without a reason */
+	const char *sql =
+		"SELECT o.store||':'||o.id, o.state, r.code, r.subject, r.message FROM orders o JOIN reasons r"
+		" ON r.store=o.store AND r.id=o.id WHERE o.state IN ('invalid','failed')"
+		" UNION ALL SELECT store||':'||id, state, state, '', 'changed in the store after posting' FROM orders"
+		" WHERE state='conflict'"
+		" UNION ALL SELECT store||':'||id, state, state, '', state FROM orders WHERE state IN ('held','posting')"
+		" ORDER BY 3, 4, 1";
+	sqlite3_stmt *st = wsi_db_prepare(db, sql, e);
+	if (!st)
+		return -1;
+	if (tsv) {
+		printf("key\tstate\tcode\tsubject\treason\n");
+		while (sqlite3_step(st) == SQLITE_ROW)
+			printf("%s\t%s\t%s\t%s\t%s\n", col(st, 0), col(st, 1), col(st, 2), col(st, 3), col(st, 4));
+		sqlite3_finalize(st);
+		return 0;
+	}
+	char code[64] = "", subject[256] = "";
+	json_t *keys = json_array();
+	int rc, any = 0;
+	for (;;) {
+		rc = sqlite3_step(st);
+		int row = rc == SQLITE_ROW;
+		if (json_array_size(keys) &&
+		    (!row || strcmp(code, col(st, 2)) || strcmp(subject, col(st, 3)))) {
+			fix(code, subject, (long)json_array_size(keys), stdout);
+			printf(":\n   ");
+			size_t i;
+			json_t *k;
+			json_array_foreach(keys, i, k) printf(" %s", json_string_value(k));
+			printf("\n");
+			json_array_clear(keys);
+			any = 1;
+		}
+		if (!row)
+			break;
+		snprintf(code, sizeof code, "%s", col(st, 2));
+		snprintf(subject, sizeof subject, "%s", col(st, 3));
+		json_array_append_new(keys, json_string(col(st, 0)));
+	}
+	json_decref(keys);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return wsi_db_fail(db, e, "cannot read the waiting orders");
+	if (!any)
+		printf("No order is waiting.\n");
+	return 0;
+}
+
+static void pretty(const char *title, const char *text)
+{
+	json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	char *p = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY) : NULL;
+	printf("%s\n%s\n", title, p ? p : text ? text : "(none)");
+	free(p);
+	json_decref(j);
+}
+
+int view_show(sqlite3 *db, const char *key, wsi_error *e)
+{
+	char store[72], id[72];
+	if (wsi_key_split(key, store, sizeof store, id, sizeof id))
+		return wsi_fail(e, WSI_EXIT_USAGE, "'%s' is not an order key (STORE:ID)", key);
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state, store_status, modified, staged_at, changed_at, raw, canonical,"
+					      " mapped, sage_order, sage_shipment, sage_invoice, sage_receipt, posted_at, recheck"
+					      " FROM orders WHERE store=? AND id=?", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, store, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return wsi_fail(e, WSI_EXIT_USAGE, "%s: no such order", key);
+	}
+	printf("Order %s: %s (store status %s), modified in the store %s\n", key, col(st, 0), col(st, 1), col(st, 2));
+	printf("Staged %s, last changed %s%s\n", col(st, 3), col(st, 4), sqlite3_column_int(st, 13) ? "; to be checked against Sage again" : "");
+	if (*col(st, 8))
+		printf("Sage: order %s, shipment %s, invoice %s, receipt %s, posted %s\n", col(st, 8), col(st, 9), col(st, 10),
+		       *col(st, 11) ? col(st, 11) : "-", col(st, 12));
+	else
+		printf("Sage: not posted\n");
+	sqlite3_stmt *r = wsi_db_prepare(db, "SELECT code, message FROM reasons WHERE store=? AND id=? ORDER BY rowid", e);
+	if (r) {
+		sqlite3_bind_text(r, 1, store, -1, SQLITE_STATIC);
+		sqlite3_bind_text(r, 2, id, -1, SQLITE_STATIC);
+		int first = 1;
+		while (sqlite3_step(r) == SQLITE_ROW) {
+			if (first)
+				printf("\nWhy it waits\n");
+			first = 0;
+			printf("  %s: %s\n", col(r, 0), col(r, 1));
+		}
+		sqlite3_finalize(r);
+	}
+	printf("\nEvents\n");
+	sqlite3_stmt *ev = wsi_db_prepare(db, "SELECT at, who, coalesce(from_state,'-'), to_state, why FROM events"
+					      " WHERE store=? AND id=? ORDER BY seq", e);
+	if (ev) {
+		sqlite3_bind_text(ev, 1, store, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ev, 2, id, -1, SQLITE_STATIC);
+		while (sqlite3_step(ev) == SQLITE_ROW)
+			printf("  %s  %-12s %s -> %s: %s\n", col(ev, 0), col(ev, 1), col(ev, 2), col(ev, 3), col(ev, 4));
+		sqlite3_finalize(ev);
+	}
+	printf("\n");
+	pretty("Mappings", sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : col(st, 7));
+	pretty("\nCanonical order", col(st, 6));
+	printf("\nRaw order, as the store sent it\n%.*s\n", sqlite3_column_bytes(st, 5), (const char *)sqlite3_column_blob(st, 5));
+	sqlite3_finalize(st);
+	return 0;
+}

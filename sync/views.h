@@ -1,0 +1,12 @@
+/* views.h - what an operator reads each morning: status, waiting orders, one order's story. */
+#ifndef WSI_SYNC_VIEWS_H
+#define WSI_SYNC_VIEWS_H
+#include <sqlite3.h>
+#include "msg.h"
+
+int view_status(sqlite3 *db, wsi_error *e);
+/* tsv: one row per reason (key, state, code, subject, sentence) for a spreadsheet */
+int view_waiting(sqlite3 *db, int tsv, wsi_error *e);
+int view_show(sqlite3 *db, const char *key, wsi_error *e);
+
+#endif
