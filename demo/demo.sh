@@ -1,47 +1,70 @@
 #!/usr/bin/env bash
-# demo.sh - the story in one command: a demo web store on loopback, a day of its orders
-# downloaded and staged, what is waiting and why, and the highwater mark. Leaves nothing running.
+# demo.sh - the whole story in one command: a demo web store and a demo Sage company on
+# loopback, a day of web orders synced (what was posted, what waits and why), the unknown SKU
+# BEDLAMP fixed with a mapping, synced again. Stops the simulators; leaves nothing running.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${WSI_BIN:-$top/build/bin}
 run=$(mktemp -d "${TMPDIR:-/tmp}/wsi-demo.XXXXXX")
-pid=
-finish() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; }
+pids=""
+finish() { for p in $pids; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap finish EXIT
 export PATH="$bin:$PATH"
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say() { printf '\n== %s\n' "$*"; }
+show() { printf '$ %s\n' "$*"; "$@" || true; }
 
-python3 "$top/tests/storesim.py" --kind woocommerce --orders "$top/demo/store-orders.json" \
-	--now 2026-11-26T20:00:00Z --portfile "$run/port" >"$run/store.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do [ -s "$run/port" ] && break; sleep 0.05; done
+start() { # start NAME SCRIPT ARGS...: a simulator on a free loopback port; sets PORT
+	name=$1 script=$2; shift 2
+	python3 "$top/tests/$script" --portfile "$run/$name.port" "$@" >"$run/$name.log" 2>&1 &
+	pids="$pids $!"
+	for _ in $(seq 200); do [ -s "$run/$name.port" ] && break; sleep 0.05; done
+	PORT=$(cat "$run/$name.port")
+}
+start store storesim.py --kind woocommerce --orders "$top/demo/store-orders.json" --now 2026-11-26T20:00:00Z
+store=$PORT
+start sage sagesim.py --company "$top/demo/sage-company.json"
+sage=$PORT
+
 cat >"$run/wsi.conf" <<CONF
-# The demo store: a WooCommerce simulator on loopback (see tests/storesim.py).
+# The demo: a WooCommerce store and a Sage 300 company, both simulators on loopback.
 [store]
 name = shop
 type = woocommerce
-url = http://127.0.0.1:$(cat "$run/port")
-key = ck_demo
-secret = cs_demo
+url = http://127.0.0.1:$store
+key = ck_test
+secret = cs_test
+[sage]
+url = http://127.0.0.1:$sage/Sage300WebApi/v1.0/-/SAMLTD
+user = WEBAPI
+password = sage-test-pw
 [db]
 path = $run/wsi.db
 CONF
 chmod 600 "$run/wsi.conf"
-# the simulator's credentials are its defaults; a real store's come from its REST API keys page
-sed -i 's/ck_demo/ck_test/; s/cs_demo/cs_test/' "$run/wsi.conf"
 export WSI_CONFIG=$run/wsi.conf
+cd "$run"
 
-say "wsi-fetch | wsi-stage   (a day of web orders from the demo store)"
-wsi-fetch -v | wsi-stage -v
-say "What was staged (sqlite3 $run/wsi.db)"
+say "The mappings: every web customer is the Sage customer WEB, but for the B2B account 1400;
+   card payments go to bank SEATAC with payment code CC"
+show wsi-remap add customer '*' WEB
+show wsi-remap add customer 1400 1400
+show wsi-remap add payment stripe SEATAC CC
+
+say "A day of web orders: wsi-sync (what cron runs)"
+show wsi-sync
+say "Where everything stands"
+show wsi-sync status
+say "What waits, and what fixes it"
+show wsi-sync waiting
+
+say "Fix BEDLAMP: it is item A1-104/0 in Sage"
+show wsi-remap add item BEDLAMP A1-104/0
+show wsi-sync
+show wsi-sync waiting
+say "In Sage now"
 sqlite3 -column -header "$run/wsi.db" \
-	"select id as web_order, state, store_status as status, json_extract(canonical,'$.customer.email') as customer,
-	        json_extract(canonical,'$.totals.total') as total,
-	        (select group_concat(sku, ' ') from order_lines l where l.store=o.store and l.id=o.id) as skus
-	 from orders o order by id"
-say "The highwater mark (wsi-hwm)"
-wsi-hwm
-say "A second run finds nothing new"
-wsi-fetch | wsi-stage -v
+	"select id as web_order, state, sage_order, sage_invoice, sage_receipt as prepayment from orders order by id"
+say "One order's story"
+show wsi-sync show shop:10234 | sed -n '1,12p'
 echo
-echo "The database and config are in $run (remove it when done)."
+echo "The database and config are in $run (remove it when done); the simulators are stopped."

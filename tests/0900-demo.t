@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The README's first command tells the whole story, and leaves nothing running.
+. "$(dirname "$0")/lib.sh"
+out=$(WSI_BIN="$WSI_BIN" TMPDIR="$T" "$TESTS/../demo/demo.sh" 2>&1); rc=$?
+is "$rc" 0 "the demo runs"
+like "$out" "2 orders wait for item BEDLAMP, not in Sage" "it shows BEDLAMP waiting"
+like "$out" "1 order waits for customer 1400, over its credit limit" "and the customer over the credit limit"
+like "$out" "10236 +skipped" "and the cancelled order, skipped"
+like "$out" "wsi-sync: post: posted 2" "the mapping fixes BEDLAMP: posted"
+like "$out" "10234 +posted +ORD" "shown posted"
+left=$(pgrep -f "storesim.py|sagesim.py" | while read -r p; do grep -l "$T" /proc/$p/cmdline 2>/dev/null; done | wc -l)
+is "$left" 0 "no simulator left running"
+done_testing
