@@ -20,7 +20,7 @@ static const struct known known[] = {
 	{"sage", "url", 0}, {"sage", "user", 0}, {"sage", "password", 1}, {"sage", "prepayment", 0},
 	{"sage", "timeout", 0}, {"sage", "retries", 0}, {"sage", "ca_file", 0}, {"sage", "tls_verify", 0},
 	{"sage", "location", 0}, {"sage", "reference_field", 0}, {"sage", "shipping_charge", 0},
-	{"sage", "fee_charge", 0}, {"sage", "max_response", 0},
+	{"sage", "fee_charge", 0}, {"sage", "max_response", 0}, {"sage", "reconcile_after", 0},
 	{"db", "path", 0},
 	{NULL, NULL, 0}};
 

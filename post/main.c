@@ -383,24 +383,45 @@ static void *work(void *arg)
 
 /* ---- reconciling what earlier runs left ---- */
 
-static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
+/* A POST that timed out may still be running inside Sage: "not found" only means "never
+ * saved" once it was sent longer ago than [sage] reconcile_after. */
+static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, long *undecided, wsi_error *e)
 {
 	struct ctx r = {0};
-	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id FROM orders WHERE state='posting' OR recheck=1", e);
-	if (!st)
+	long after;
+	if (wsi_conf_int(c->cfg, "sage", "reconcile_after", 600, 0, 86400 * 7, &after, e))
 		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW)
+	char cutoff[32];
+	wsi_time_fmt(wsi_now() - after, cutoff, sizeof cutoff);
+	json_t *young = json_object();
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id, state='posting' AND changed_at > ? FROM orders"
+					      " WHERE state='posting' OR recheck=1", e);
+	if (!st) {
+		json_decref(young);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (add_key(&r, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1))) {
 			sqlite3_finalize(st);
 			free(r.k);
+			json_decref(young);
 			return wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
 		}
+		if (sqlite3_column_int(st, 2)) {
+			char ref[160];
+			wsi_sale_reference((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+					   ref, sizeof ref);
+			json_object_set_new(young, ref, json_true());
+		}
+	}
 	sqlite3_finalize(st);
 	if (!r.n)
 		return 0;
 	json_t *found = find_in_sage(s, c->cfg, r.k, r.n, 0, e);
 	if (!found) {
 		free(r.k);
+		json_decref(young);
 		return -1;
 	}
 	int rc = 0;
@@ -424,6 +445,11 @@ static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 			rc = wsi_order_posted(db, r.k[i].store, r.k[i].id, o.state, wsi_jstr(f, "order"), wsi_jstr(f, "shipment"),
 					      wsi_jstr(f, "invoice"), wsi_jstr(f, "receipt"), why, e);
 			known++;
+		} else if (json_object_get(young, ref)) {
+			/* sent too recently to know: Sage may still be saving it */
+			wsi_err("%s: sent to Sage less than %ld s ago and not there yet: whether Sage saved it is decided "
+				"on a run after that", ref, after);
+			(*undecided)++;
 		} else if (!strcmp(o.state, "posting") || posted_before) {
 			/* never saved, or lost in a restore of Sage: it goes (again) */
 			sqlite3_stmt *u = wsi_db_prepare(db, "UPDATE orders SET recheck=0, posted_hash=NULL, posted_at=NULL,"
@@ -461,6 +487,7 @@ static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 	}
 	wsi_info("reconciled %zu: %ld found in Sage, %ld to post", r.n, known, back);
 	json_decref(found);
+	json_decref(young);
 	free(r.k);
 	return rc;
 }
@@ -577,7 +604,8 @@ int main(int argc, char **argv)
 	}
 	size_t asked = c.n;
 	/* recover first: whatever keys were given */
-	if (!c.dry_run && (rc = reconcile(&c, db, sage, &e)))
+	long undecided = 0;
+	if (!c.dry_run && (rc = reconcile(&c, db, sage, &undecided, &e)))
 		goto out;
 	/* then look the run's orders up before creating any */
 	if (asked && !c.dry_run) {
@@ -638,6 +666,9 @@ int main(int argc, char **argv)
 		rc = -1;
 	wsi_info("%ld posted, %ld failed, %ld receipts, %ld totals differ; %ld Sage requests", c.posted, c.failed,
 		 c.receipts, c.differs, wsi_sage_requests(sage));
+	if (!rc && !c.stop && undecided)
+		rc = wsi_fail(&e, WSI_EXIT_REMOTE, "%ld order%s sent to Sage without an answer: the next run finds out", undecided,
+			      undecided == 1 ? "" : "s");
 out:
 	if (c.stop) {
 		e = c.first;

@@ -77,6 +77,31 @@ sleep 3
 wsi-post -a >posted.txt 2>/dev/null
 is "$(q "select state from orders where id='30006'"):$(sage_refs | grep -c '^shop:30006$')" "posted:1" "reconciled: one Sage order"
 
+# a POST that timed out may still be saving in Sage: not decided "never saved" too soon
+new_order 30008
+advance
+sage /_sim/fault '{"delay":7,"method":"POST","match":"OEOrders"}' >/dev/null
+chain
+is "$CHAIN:$(q "select state from orders where id='30008'")" "0 0 0 0 4:posting" "a POST still running in Sage when the client gives up: posting"
+out=$(wsi-post -a 2>&1); rc=$?
+is "$rc:$(q "select state from orders where id='30008'")" "4:posting" "at once after: not found yet, but not sent again"
+like "$out" "shop:30008: sent to Sage less than 600 s ago and not there yet" "and says why"
+sleep 3
+wsi-post -a >/dev/null 2>&1
+is "$(q "select state from orders where id='30008'"):$(sage_refs | grep -c '^shop:30008$')" "posted:1" "once Sage has saved it: found, one Sage order"
+# a POST dropped before Sage saved anything: sent again once [sage] reconcile_after has passed
+new_order 30009
+advance
+sage /_sim/fault '{"drop":true,"method":"POST","match":"OEOrders"}' >/dev/null
+chain
+is "$(q "select state from orders where id='30009'")" posting "dropped before Sage saved it: posting"
+write_conf woocommerce "[sage]" "reconcile_after = 1"
+sleep 2
+wsi-post -a >/dev/null 2>&1; rc=$?
+is "$rc:$(q "select state from orders where id='30009'"):$(sage_refs | grep -c '^shop:30009$')" "0:posted:1" "after reconcile_after: never saved, so posted, once"
+like "$(q "select why from events where id='30009' and to_state='valid' order by seq desc limit 1")" "reconciled: Sage never saved it" "the event says so"
+write_conf woocommerce
+
 # -n prints the body and sends nothing
 new_order 30007 "o['line_items'][0]['quantity'] = 3" "o['line_items'][0]['subtotal'] = '35.98'" "o['line_items'][0]['total'] = '35.98'" "o['line_items'][0]['total_tax'] = '2.16'" "o['total'] = '48.14'"
 advance

@@ -48,11 +48,13 @@ def http_date(t):
 
 
 class Store:
-    def __init__(self, kind, now, key, secret, token):
+    def __init__(self, kind, now, key, secret, token, realtime=False):
         self.kind = kind
         self.lock = threading.RLock()
         self.orders = {}            # id -> order dict
-        self.clock = now
+        self._clock = now
+        self.realtime = realtime    # the clock follows real time (plus what was advanced)
+        self.offset = 0
         self.key, self.secret, self.token = key, secret, token
         self.site_offset = -3 * 3600   # WooCommerce site time zone, as in the docs' example
         self.shop_offset = -4 * 3600   # Shopify shop offset
@@ -61,6 +63,17 @@ class Store:
         self.stats = {'requests': 0, 'list': 0, 'count': 0, 'by_status': {}}
         self.bucket, self.leak, self.level, self.last_leak = 40.0, 2.0, 0.0, time.monotonic()
         self.retry_after = '2.0'
+
+    @property
+    def clock(self):
+        return int(time.time()) + self.offset if self.realtime else self._clock
+
+    @clock.setter
+    def clock(self, value):
+        if self.realtime:
+            self.offset = int(value) - int(time.time())
+        else:
+            self._clock = int(value)
 
     # -- orders --
     def modified(self, o):
@@ -589,11 +602,11 @@ def main():
     ap.add_argument('--key', default='ck_test')
     ap.add_argument('--secret', default='cs_test')
     ap.add_argument('--token', default='shpat_test')
-    ap.add_argument('--now', help='the store clock (default: real time)')
+    ap.add_argument('--now', help='the store clock, standing still (default: real time, moving)')
     ap.add_argument('--tls', nargs=2, metavar=('CERT', 'KEY'))
     a = ap.parse_args()
     now = parse_time(a.now) if a.now else int(time.time())
-    store = Store(a.kind, now, a.key, a.secret, a.token)
+    store = Store(a.kind, now, a.key, a.secret, a.token, realtime=not a.now)
     if a.orders:
         with open(a.orders, encoding='utf-8') as f:
             data = json.load(f)
