@@ -40,7 +40,7 @@ LIBOBJ  = $(LIBSRC:lib/%.c=$(O)/lib/%.o)
 LIBHDR  = $(wildcard lib/*.h)
 MANS    = $(wildcard man/*.1 man/*.7)
 
-all: $(BINS) $(O)/bin/unit
+all: $(BINS) $(O)/bin/unit $(O)/bin/enospc.so
 	@mkdir -p bin && for b in $(BINS); do ln -sf ../$$b bin/; done
 
 $(O)/lib/%.o: lib/%.c $(LIBHDR)
@@ -60,6 +60,11 @@ $(O)/bin/wsi-%: $$(wildcard $$*/*.c) $$(wildcard $$*/*.h) $(O)/libwsi.a $(LIBHDR
 $(O)/bin/unit: tests/unit.c $(O)/libwsi.a $(LIBHDR)
 	@mkdir -p $(O)/bin
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libwsi.a $(LDLIBS)
+
+# The full-disk shim is built without sanitizers: it is preloaded into other programs.
+$(O)/bin/enospc.so: tests/enospc.c
+	@mkdir -p $(O)/bin
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $< -ldl
 
 # TAP tests through prove; each test makes its own directory and simulators.
 check: all
