@@ -169,6 +169,6 @@ for stmt in sys.argv[3:]:
     exec(stmt)
 print(json.dumps({'orders': [o], 'touch': True}))
 PY
-	sim /_sim/orders "$(cat "$T/new.json")" >/dev/null
+	curl -s -X POST -H 'Content-Type: application/json' --data-binary @"$T/new.json" "$SIM/_sim/orders" >/dev/null
 }
 advance() { sim /_sim/clock "{\"advance\":${1:-120}}" >/dev/null; }

@@ -516,7 +516,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(e.status, e.code, e.message)
 
     def base(self):
-        return f'http://{self.headers.get("Host")}/Sage300WebApi/v1.0/-/{self.srv.company.name}'
+        return f'{self.srv.scheme}://{self.headers.get("Host")}/Sage300WebApi/v1.0/-/{self.srv.company.name}'
 
     def collection(self, co, module, resource, table, q, url):
         for k, v in q.items():
@@ -614,6 +614,7 @@ def main():
     ap.add_argument('--user', default='WEBAPI')
     ap.add_argument('--password', default='sage-test-pw')
     ap.add_argument('--page-size', type=int, default=100)
+    ap.add_argument('--tls', nargs=2, metavar=('CERT', 'KEY'))
     a = ap.parse_args()
     with open(a.company, encoding='utf-8') as f:
         data = json.load(f)
@@ -626,6 +627,12 @@ def main():
     srv.latency = 0.0
     srv.page_size = a.page_size
     srv.user, srv.password = a.user, a.password
+    srv.scheme = 'https' if a.tls else 'http'
+    if a.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls[0], a.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     port = srv.server_address[1]
     if a.portfile:
         with open(a.portfile + '.tmp', 'w') as f:

@@ -451,7 +451,7 @@ class Handler(BaseHTTPRequestHandler):
             pages = (total + per_page - 1) // per_page
             chunk = sel[(page - 1) * per_page: page * per_page]
             body = json.dumps(chunk, ensure_ascii=False, separators=(',', ':'))
-        base = f'http://{self.headers.get("Host")}{path}'
+        base = f'{self.server.scheme}://{self.headers.get("Host")}{path}'
         params = {k: v[0] for k, v in q.items() if k != 'page'}
         links = []
         if page > 1:
@@ -544,7 +544,7 @@ class Handler(BaseHTTPRequestHandler):
                 out = chunk
             body = json.dumps({'orders': out}, ensure_ascii=False, separators=(',', ':'))
             links = []
-            base = f'http://{self.headers.get("Host")}{path}'
+            base = f'{self.server.scheme}://{self.headers.get("Host")}{path}'
             if len(sel) > limit:
                 cur = {'filters': filters, 'last': list(keyf(chunk[-1])), 'page': page_no + 1, 'direction': 'next'}
                 token = base64.urlsafe_b64encode(json.dumps(cur).encode()).decode()
@@ -616,6 +616,7 @@ def main():
     srv = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
     srv.daemon_threads = True
     srv.store = store
+    srv.scheme = 'https' if a.tls else 'http'
     if a.tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.tls[0], a.tls[1])
