@@ -71,6 +71,12 @@ check: all
 	@if command -v mandoc >/dev/null 2>&1; then mandoc -Tlint -Wwarning $(MANS); fi
 	WSI_BIN=$(CURDIR)/$(O)/bin WSI_VALGRIND=$(VALGRIND) prove -f $(PROVE_FLAGS) tests/*.t </dev/null
 
+# The randomized fault run: ROUNDS rounds (default 1000), SEED to replay one.
+ROUNDS ?= 1000
+faults: all
+	WSI_BIN=$(CURDIR)/$(O)/bin python3 tests/faults.py --rounds $(ROUNDS) $(if $(SEED),--seed $(SEED)) --prepayment receipt
+	WSI_BIN=$(CURDIR)/$(O)/bin python3 tests/faults.py --rounds $(ROUNDS) $(if $(SEED),--seed $(SEED)) --prepayment order
+
 demo: all
 	WSI_BIN=$(CURDIR)/$(O)/bin ./demo/demo.sh
 
@@ -87,4 +93,4 @@ install: all
 clean:
 	rm -rf bin build build-san tests/tmp.*
 
-.PHONY: all check demo bench install clean
+.PHONY: all check demo bench faults fuzz install clean

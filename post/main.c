@@ -419,7 +419,10 @@ static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, long *undecided, w
 	if (!r.n)
 		return 0;
 	json_t *found = find_in_sage(s, c->cfg, r.k, r.n, 0, e);
-	if (!found) {
+	int receipt_mode = !strcmp(wsi_sale_prepayment(c->cfg), "receipt");
+	json_t *receipts = found && receipt_mode ? find_in_sage(s, c->cfg, r.k, r.n, 1, e) : NULL;
+	if (!found || (receipt_mode && !receipts)) {
+		json_decref(found);
 		free(r.k);
 		json_decref(young);
 		return -1;
@@ -441,9 +444,27 @@ static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, long *undecided, w
 		int posted_before = !strcmp(o.state, "posted");
 		if (f) {
 			char why[200];
+			json_t *rf = receipt_mode ? json_object_get(receipts, ref) : NULL;
+			const char *receipt = receipt_mode ? (rf ? wsi_jstr(rf, "receipt") : NULL) : wsi_jstr(f, "receipt");
 			snprintf(why, sizeof why, "reconciled: Sage has it as order %s", wsi_jstr(f, "order"));
-			rc = wsi_order_posted(db, r.k[i].store, r.k[i].id, o.state, wsi_jstr(f, "order"), wsi_jstr(f, "shipment"),
-					      wsi_jstr(f, "invoice"), wsi_jstr(f, "receipt"), why, e);
+			/* what Sage has is what counts: its numbers, and (receipt mode) whether the receipt is there */
+			sqlite3_stmt *u = wsi_db_prepare(db, "UPDATE orders SET sage_order=NULL, sage_shipment=NULL, sage_invoice=NULL,"
+							     " sage_receipt=NULL WHERE store=? AND id=?", e);
+			rc = !u;
+			if (u) {
+				sqlite3_bind_text(u, 1, r.k[i].store, -1, SQLITE_STATIC);
+				sqlite3_bind_text(u, 2, r.k[i].id, -1, SQLITE_STATIC);
+				rc = sqlite3_step(u) == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot reconcile an order");
+				sqlite3_finalize(u);
+			}
+			int keep = !strcmp(o.state, "skipped") || !strcmp(o.state, "held") || !strcmp(o.state, "conflict");
+			if (!rc)
+				rc = wsi_order_posted(db, r.k[i].store, r.k[i].id, o.state, wsi_jstr(f, "order"), wsi_jstr(f, "shipment"),
+						      wsi_jstr(f, "invoice"), receipt, why, e);
+			/* not to be posted here, but Sage has it: a person must look (a credit note?) */
+			if (!rc && keep)
+				rc = wsi_set_state(db, r.k[i].store, r.k[i].id, "posted", "conflict",
+						   "Sage has it, but the store no longer wants it posted: a person must look", e);
 			known++;
 		} else if (json_object_get(young, ref)) {
 			/* sent too recently to know: Sage may still be saving it */
@@ -487,6 +508,7 @@ static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, long *undecided, w
 	}
 	wsi_info("reconciled %zu: %ld found in Sage, %ld to post", r.n, known, back);
 	json_decref(found);
+	json_decref(receipts);
 	json_decref(young);
 	free(r.k);
 	return rc;

@@ -276,6 +276,9 @@ static int stage_order(struct stage *s, struct envelope *env, const char *where)
 		bind_text(st, 9, status);
 		bind_text(st, 10, state);
 		bind_text(st, 11, now);
+		char week[32];
+		if (!found)
+			bind_text(st, 12, wsi_time_fmt(wsi_now() - 7 * 86400, week, sizeof week));
 		err = step_done(s, st, found ? "cannot update an order" : "cannot stage an order") ||
 		      write_lines(s, store, id, canon);
 	}
@@ -372,8 +375,12 @@ static int prepare(struct stage *s)
 {
 	struct { sqlite3_stmt **st; const char *sql; } q[] = {
 		{&s->sel, "SELECT raw_hash, state, posted_hash FROM orders WHERE store=? AND id=?"},
+		/* A new row inside the window of a recent wsi-hwm set is checked against Sage too:
+		 * after a restore of our database Sage may already have it (DESIGN guarantee 4). */
 		{&s->ins, "INSERT INTO orders(store,id,source,modified,raw,canonical,raw_hash,content_hash,"
-			  "store_status,state,staged_at,changed_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?11)"},
+			  "store_status,state,staged_at,changed_at,recheck) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?11,"
+			  " EXISTS (SELECT 1 FROM rechecks WHERE store=?1 AND at >= ?12 AND"
+			  " (kind='id' OR since='' OR since <= ?4)))"},
 		{&s->upd, "UPDATE orders SET source=?3, modified=?4, raw=?5, canonical=?6, raw_hash=?7,"
 			  " content_hash=?8, store_status=?9, state=?10, changed_at=?11 WHERE store=?1 AND id=?2"},
 		{&s->del_lines, "DELETE FROM order_lines WHERE store=? AND id=?"},

@@ -41,6 +41,21 @@ wsi-post -a >/dev/null 2>&1
 is "$(sage_dups):$(sage_count orders)" "0:10" "after restoring our database: found in Sage, nothing twice"
 is "$(q "select state||' '||sage_order from orders where id='50001'")" "posted ORD000000000014" "and the order knows its Sage number again"
 
+# our database restored from before an order was posted, which the store has cancelled since:
+# the re-downloaded row is checked against Sage, which has it: a conflict for a person, not a skip
+cp wsi.db older.db
+new_order 50010
+advance
+chain
+is "$(q "select state from orders where id='50010'")" posted "50010 posted"
+sim /_sim/edit '{"id":50010,"set":{"status":"cancelled"}}' >/dev/null
+advance
+cp older.db wsi.db; rm -f wsi.db-wal wsi.db-shm
+wsi-hwm set "$(q "select value from marks where kind='time'")" 2>/dev/null
+chain
+is "$(q "select state from orders where id='50010'")" conflict "cancelled in the store, but Sage has it: conflict"
+is "$(sage_refs | grep -c '^shop:50010$')" 1 "and still one Sage order"
+
 # prepayment as an A/R receipt: a crash between the order and its receipt
 write_conf woocommerce "[sage]" "prepayment = receipt"
 new_order 50002
@@ -64,6 +79,28 @@ wsi-post -a >/dev/null 2>&1
 is "$(sage /_sim/state | python3 -c 'import json,sys; d=json.load(sys.stdin)["receipts"]; print(sum(1 for r in d if r.get("Description")=="shop:50004"))')" 1 "receipt saved then dropped: still one"
 is "$(q "select sage_receipt is not null from orders where id='50004'")" 1 "and it is recorded"
 is "$(sage /_sim/state | python3 -c 'import json,sys; print([o["OrderTotalPayment"] for o in json.load(sys.stdin)["orders"] if o["OrderReference"]=="shop:50004"])')" "[0.0]" "receipt mode: no prepayment on the order itself"
+
+# a restore of Sage that loses a receipt but keeps its order: the receipt is made again, once
+nrec=$(sage_count receipts)
+sage /_sim/restore "{\"keep\":$(sage_count orders),\"keep_receipts\":$((nrec - 1))}" >/dev/null
+wsi-hwm set 2026-11-26T00:00:00Z 2>/dev/null
+chain
+wsi-post -a >/dev/null 2>&1
+is "$(sage_count receipts)" "$nrec" "the lost receipt is made again"
+is "$(sage /_sim/state | python3 -c 'import json,collections,sys; c=collections.Counter(r.get("Description") for r in json.load(sys.stdin)["receipts"]); print(max(c.values()))')" 1 "no receipt twice"
+
+# a failed order is checked again on the next run: fixed in Sage, it goes on
+write_conf woocommerce "[sage]" "prepayment = receipt"
+new_order 50020 "o['line_items'][0]['sku'] = 'A1-888/0'"
+advance
+sage /_sim/items '[{"UnformattedItemNumber":"A18880","ItemNumber":"A1-888/0","Description":"x","Status":true,"Sellable":true,"BasePrice":1}]' >/dev/null
+wsi-fetch 2>/dev/null | wsi-stage | wsi-remap | wsi-validate >/dev/null 2>&1
+sage /_sim/items '[{"UnformattedItemNumber":"A18880","ItemNumber":"A1-888/0","Status":false}]' >/dev/null
+wsi-post -a >/dev/null 2>&1
+is "$(q "select state from orders where id='50020'")" failed "Sage refused it (the item went inactive): failed"
+sage /_sim/items '[{"UnformattedItemNumber":"A18880","ItemNumber":"A1-888/0","Status":true}]' >/dev/null
+wsi-sync 2>/dev/null
+is "$(q "select state from orders where id='50020'")" posted "active again in Sage: the next wsi-sync checks it again and posts it"
 
 # none: orders on account
 write_conf woocommerce "[sage]" "prepayment = none"

@@ -73,7 +73,7 @@ static int load(struct run *r, int all, int argc, char **argv)
 	sqlite3_stmt *st;
 	if (all) {
 		st = wsi_db_prepare(r->db, "SELECT store, id, state, canonical, mapped, content_hash FROM orders"
-					   " WHERE state IN ('mapped','invalid') ORDER BY store, id", &r->e);
+					   " WHERE state IN ('mapped','invalid','failed') ORDER BY store, id", &r->e);
 	} else {
 		st = wsi_db_prepare(r->db, "SELECT store, id, state, canonical, mapped, content_hash FROM orders"
 					   " WHERE store=? AND id=?", &r->e);
@@ -114,8 +114,7 @@ static int load(struct run *r, int all, int argc, char **argv)
 		}
 		const char *state = (const char *)sqlite3_column_text(st, 2);
 		const char *mapped = (const char *)sqlite3_column_text(st, 4);
-		if (strcmp(state, "mapped") && strcmp(state, "invalid") && strcmp(state, "valid") &&
-		    (all || strcmp(state, "failed"))) {
+		if (strcmp(state, "mapped") && strcmp(state, "invalid") && strcmp(state, "valid") && strcmp(state, "failed")) {
 			wsi_warn("%s:%s is %s: %s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), state,
 				 !strcmp(state, "staged") ? "map it first (wsi-remap)" : "not checked");
 			continue;
