@@ -77,6 +77,26 @@ faults: all
 	WSI_BIN=$(CURDIR)/$(O)/bin python3 tests/faults.py --rounds $(ROUNDS) $(if $(SEED),--seed $(SEED)) --prepayment receipt
 	WSI_BIN=$(CURDIR)/$(O)/bin python3 tests/faults.py --rounds $(ROUNDS) $(if $(SEED),--seed $(SEED)) --prepayment order
 
+# libFuzzer (clang): each target runs FUZZ_SECONDS from the seed corpus in tests/fuzz/corpus;
+# a crash stops the run and leaves its input in build-fuzz/. Every crash found becomes a test.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = order config scalars sage
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Ilib $(PKG_CFLAGS)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBSRC) $(LIBHDR)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIBSRC) $(PKG_LIBS) -pthread
+fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build-fuzz/corpus-$$t && cp -n tests/fuzz/corpus/$$t/* build-fuzz/corpus-$$t/ 2>/dev/null; \
+		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		(cd build-fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -max_len=65536 \
+			corpus-$$t ../tests/fuzz/corpus/$$t >fuzz_$$t.log 2>&1; \
+		 grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Test unit written' fuzz_$$t.log) ; \
+	done; \
+	if ls build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* >/dev/null 2>&1; then \
+		echo "fuzz: crashes in build-fuzz/ (make each a test, then delete it)"; exit 1; fi
+
 demo: all
 	WSI_BIN=$(CURDIR)/$(O)/bin ./demo/demo.sh
 
@@ -91,6 +111,6 @@ install: all
 	for m in man/*.7; do install -m 644 $$m $(DESTDIR)$(MANDIR)/man7/; done
 
 clean:
-	rm -rf bin build build-san tests/tmp.*
+	rm -rf bin build build-san build-fuzz tests/tmp.*
 
 .PHONY: all check demo bench faults fuzz install clean

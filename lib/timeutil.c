@@ -124,7 +124,8 @@ int wsi_time_parse_http(const char *s, int64_t *epoch)
 	if (!s || sscanf(s, "%3[A-Za-z], %d %3s %d %d:%d:%d %3s", wd, &d, mon, &y, &h, &mi, &se, zone) != 8)
 		return -1;
 	const char *mp = strstr(mons, mon);
-	if (!mp || strlen(mon) != 3 || (mp - mons) % 3 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+	if (!mp || strlen(mon) != 3 || (mp - mons) % 3 || d < 1 || d > 31 || y < 1 || y > 9999 || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || se < 0 || se > 60)
 		return -1;
 	*epoch = wsi_days_from_civil(y, (unsigned)((mp - mons) / 3 + 1), (unsigned)d) * 86400 + h * 3600 +
 		 mi * 60 + se;

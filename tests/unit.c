@@ -82,6 +82,10 @@ int main(void)
 	ok(!strcmp(tm("1969-12-31T23:59:59Z"), "1969-12-31T23:59:59Z"), "before the epoch");
 	int64_t t;
 	ok(wsi_time_parse_http("Sun, 06 Nov 1994 08:49:37 GMT", &t) == 0 && t == 784111777, "HTTP date");
+	/* found by fuzz_scalars: a huge or negative year or hour overflowed */
+	ok(wsi_time_parse_http("u,5Nov-4 2439444400000008:9:7 T", &t) == -1 &&
+	   wsi_time_parse_http("Sun, 06 Nov 2147483647 08:49:37 GMT", &t) == -1 &&
+	   wsi_time_parse_http("Sun, 06 Nov 1994 -8:49:37 GMT", &t) == -1, "HTTP dates out of range refused");
 
 	/* JSON: exact numbers, spans */
 	wsi_error e = {0};
