@@ -383,6 +383,19 @@ static void *work(void *arg)
 
 /* ---- reconciling what earlier runs left ---- */
 
+/* Run one UPDATE … WHERE store=? AND id=? for an order. */
+static int update_order(sqlite3 *db, const char *sql, const struct key *k, wsi_error *e)
+{
+	sqlite3_stmt *u = wsi_db_prepare(db, sql, e);
+	if (!u)
+		return -1;
+	sqlite3_bind_text(u, 1, k->store, -1, SQLITE_STATIC);
+	sqlite3_bind_text(u, 2, k->id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(u) == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot reconcile an order");
+	sqlite3_finalize(u);
+	return rc;
+}
+
 /* A POST that timed out may still be running inside Sage: "not found" only means "never
  * saved" once it was sent longer ago than [sage] reconcile_after. */
 static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, long *undecided, wsi_error *e)
@@ -448,15 +461,8 @@ static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, long *undecided, w
 			const char *receipt = receipt_mode ? (rf ? wsi_jstr(rf, "receipt") : NULL) : wsi_jstr(f, "receipt");
 			snprintf(why, sizeof why, "reconciled: Sage has it as order %s", wsi_jstr(f, "order"));
 			/* what Sage has is what counts: its numbers, and (receipt mode) whether the receipt is there */
-			sqlite3_stmt *u = wsi_db_prepare(db, "UPDATE orders SET sage_order=NULL, sage_shipment=NULL, sage_invoice=NULL,"
-							     " sage_receipt=NULL WHERE store=? AND id=?", e);
-			rc = !u;
-			if (u) {
-				sqlite3_bind_text(u, 1, r.k[i].store, -1, SQLITE_STATIC);
-				sqlite3_bind_text(u, 2, r.k[i].id, -1, SQLITE_STATIC);
-				rc = sqlite3_step(u) == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot reconcile an order");
-				sqlite3_finalize(u);
-			}
+			rc = update_order(db, "UPDATE orders SET sage_order=NULL, sage_shipment=NULL, sage_invoice=NULL,"
+					      " sage_receipt=NULL WHERE store=? AND id=?", &r.k[i], e);
 			int keep = !strcmp(o.state, "skipped") || !strcmp(o.state, "held") || !strcmp(o.state, "conflict");
 			if (!rc)
 				rc = wsi_order_posted(db, r.k[i].store, r.k[i].id, o.state, wsi_jstr(f, "order"), wsi_jstr(f, "shipment"),
@@ -473,16 +479,8 @@ static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, long *undecided, w
 			(*undecided)++;
 		} else if (!strcmp(o.state, "posting") || posted_before) {
 			/* never saved, or lost in a restore of Sage: it goes (again) */
-			sqlite3_stmt *u = wsi_db_prepare(db, "UPDATE orders SET recheck=0, posted_hash=NULL, posted_at=NULL,"
-							     " sage_order=NULL, sage_shipment=NULL, sage_invoice=NULL, sage_receipt=NULL"
-							     " WHERE store=? AND id=?", e);
-			rc = !u;
-			if (u) {
-				sqlite3_bind_text(u, 1, r.k[i].store, -1, SQLITE_STATIC);
-				sqlite3_bind_text(u, 2, r.k[i].id, -1, SQLITE_STATIC);
-				rc = sqlite3_step(u) == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot reconcile an order");
-				sqlite3_finalize(u);
-			}
+			rc = update_order(db, "UPDATE orders SET recheck=0, posted_hash=NULL, posted_at=NULL, sage_order=NULL,"
+					      " sage_shipment=NULL, sage_invoice=NULL, sage_receipt=NULL WHERE store=? AND id=?", &r.k[i], e);
 			if (!rc)
 				rc = wsi_set_state(db, r.k[i].store, r.k[i].id, o.state, "valid",
 						   posted_before ? "reconciled: Sage no longer has it (restored?): to be posted again"
@@ -491,14 +489,7 @@ static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, long *undecided, w
 				rc = add_key(c, r.k[i].store, r.k[i].id);
 			back++;
 		} else {
-			sqlite3_stmt *u = wsi_db_prepare(db, "UPDATE orders SET recheck=0 WHERE store=? AND id=?", e);
-			rc = !u;
-			if (u) {
-				sqlite3_bind_text(u, 1, r.k[i].store, -1, SQLITE_STATIC);
-				sqlite3_bind_text(u, 2, r.k[i].id, -1, SQLITE_STATIC);
-				rc = sqlite3_step(u) == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot reconcile an order");
-				sqlite3_finalize(u);
-			}
+			rc = update_order(db, "UPDATE orders SET recheck=0 WHERE store=? AND id=?", &r.k[i], e);
 		}
 		free_order(&o);
 		if (rc || wsi_db_commit(db, e)) {
