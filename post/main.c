@@ -358,6 +358,57 @@ struct worker {
 	wsi_sage *sage;
 };
 
+/* Look a chunk of the run's orders up in Sage (one request), record what Sage has, post the rest. */
+static void post_chunk(struct ctx *c, sqlite3 *db, wsi_sage *s, size_t from, size_t n)
+{
+	wsi_error e = {0};
+	json_t *found = c->dry_run ? json_object() : find_in_sage(s, c->cfg, c->k + from, n, 0, &e);
+	if (!found) {
+		halt(c, &e);
+		return;
+	}
+	for (size_t i = from; i < from + n && !c->stop; i++) {
+		char ref[160];
+		wsi_sale_reference(c->k[i].store, c->k[i].id, ref, sizeof ref);
+		json_t *f = json_object_get(found, ref);
+		struct order o;
+		if (!f) {
+			post_one(c, db, s, &c->k[i]);
+			continue;
+		}
+		int r = read_order(db, &c->k[i], &o, &e);
+		if (r > 0 && strcmp(o.state, "posted")) {
+			wsi_sale_numbers nb = {0};
+			snprintf(nb.order, sizeof nb.order, "%s", wsi_jstr(f, "order"));
+			snprintf(nb.shipment, sizeof nb.shipment, "%s", wsi_jstr(f, "shipment"));
+			snprintf(nb.invoice, sizeof nb.invoice, "%s", wsi_jstr(f, "invoice"));
+			snprintf(nb.receipt, sizeof nb.receipt, "%s", wsi_jstr(f, "receipt"));
+			char why[200];
+			snprintf(why, sizeof why, "Sage already has it as order %s", nb.order);
+			if (posted(db, &c->k[i], o.state, &nb, why, &e))
+				halt(c, &e);
+		}
+		if (r > 0)
+			free_order(&o);
+	}
+	json_decref(found);
+}
+
+/* Take chunks of WSI_SAGE_BATCH orders until none are left (or the run stops). */
+static void work_loop(struct ctx *c, sqlite3 *db, wsi_sage *s)
+{
+	for (;;) {
+		pthread_mutex_lock(&c->lock);
+		size_t from = c->next;
+		c->next += WSI_SAGE_BATCH;
+		int stop = c->stop;
+		pthread_mutex_unlock(&c->lock);
+		if (stop || from >= c->n)
+			break;
+		post_chunk(c, db, s, from, from + WSI_SAGE_BATCH <= c->n ? WSI_SAGE_BATCH : c->n - from);
+	}
+}
+
 static void *work(void *arg)
 {
 	struct worker *w = arg;
@@ -368,15 +419,7 @@ static void *work(void *arg)
 		halt(c, &e);
 		return NULL;
 	}
-	for (;;) {
-		pthread_mutex_lock(&c->lock);
-		size_t i = c->next++;
-		int stop = c->stop;
-		pthread_mutex_unlock(&c->lock);
-		if (stop || i >= c->n)
-			break;
-		post_one(c, db, w->sage, &c->k[i]);
-	}
+	work_loop(c, db, w->sage);
 	wsi_db_close(db);
 	return NULL;
 }
@@ -615,45 +658,13 @@ int main(int argc, char **argv)
 		rc = -1;
 		goto out;
 	}
-	size_t asked = c.n;
 	/* recover first: whatever keys were given */
 	long undecided = 0;
 	if (!c.dry_run && (rc = reconcile(&c, db, sage, &undecided, &e)))
 		goto out;
-	/* then look the run's orders up before creating any */
-	if (asked && !c.dry_run) {
-		json_t *found = find_in_sage(sage, cfg, c.k, asked, 0, &e);
-		if (!found) {
-			rc = -1;
-			goto out;
-		}
-		for (size_t i = 0; i < asked && !rc; i++) {
-			char ref[160];
-			struct order o;
-			wsi_sale_reference(c.k[i].store, c.k[i].id, ref, sizeof ref);
-			json_t *f = json_object_get(found, ref);
-			if (!f || read_order(db, &c.k[i], &o, &e) <= 0)
-				continue;
-			if (strcmp(o.state, "posted")) {
-				wsi_sale_numbers n = {0};
-				snprintf(n.order, sizeof n.order, "%s", wsi_jstr(f, "order"));
-				snprintf(n.shipment, sizeof n.shipment, "%s", wsi_jstr(f, "shipment"));
-				snprintf(n.invoice, sizeof n.invoice, "%s", wsi_jstr(f, "invoice"));
-				snprintf(n.receipt, sizeof n.receipt, "%s", wsi_jstr(f, "receipt"));
-				char why[200];
-				snprintf(why, sizeof why, "Sage already has it as order %s", n.order);
-				rc = posted(db, &c.k[i], o.state, &n, why, &e);
-			}
-			free_order(&o);
-		}
-		json_decref(found);
-		if (rc)
-			goto out;
-	}
-	/* post: on one connection, or on several */
-	if (jobs <= 1 || c.n <= 1) {
-		for (size_t i = 0; i < c.n && !c.stop; i++)
-			post_one(&c, db, sage, &c.k[i]);
+	/* post, each chunk looked up in Sage first: on one connection, or on several */
+	if (jobs <= 1 || c.n <= WSI_SAGE_BATCH) {
+		work_loop(&c, db, sage);
 	} else {
 		pthread_t th[64];
 		struct worker w[64];
