@@ -40,6 +40,7 @@ struct ctx {
 	int stop;                 /* a failure that means: try again later */
 	wsi_error first;          /* the first such failure */
 	long posted, failed, differs, receipts;
+	json_t *found;            /* references Sage has: {ref: numbers} */
 };
 
 static int add_key(struct ctx *c, const char *store, const char *id)
@@ -358,24 +359,55 @@ struct worker {
 	wsi_sage *sage;
 };
 
-/* Look a chunk of the run's orders up in Sage (one request), record what Sage has, post the rest. */
-static void post_chunk(struct ctx *c, sqlite3 *db, wsi_sage *s, size_t from, size_t n)
+/* The run's orders are looked up in Sage, WSI_SAGE_BATCH a request, before any is created;
+ * both the look-ups and the posts are shared among the connections. */
+static void lookup_loop(struct ctx *c, wsi_sage *s)
 {
-	wsi_error e = {0};
-	json_t *found = c->dry_run ? json_object() : find_in_sage(s, c->cfg, c->k + from, n, 0, &e);
-	if (!found) {
-		halt(c, &e);
-		return;
+	for (;;) {
+		pthread_mutex_lock(&c->lock);
+		size_t from = c->next;
+		c->next += WSI_SAGE_BATCH;
+		int stop = c->stop;
+		pthread_mutex_unlock(&c->lock);
+		if (stop || from >= c->n)
+			break;
+		wsi_error e = {0};
+		json_t *f = find_in_sage(s, c->cfg, c->k + from, from + WSI_SAGE_BATCH <= c->n ? WSI_SAGE_BATCH : c->n - from, 0, &e);
+		if (!f) {
+			halt(c, &e);
+			break;
+		}
+		pthread_mutex_lock(&c->lock);
+		json_object_update(c->found, f);
+		pthread_mutex_unlock(&c->lock);
+		json_decref(f);
 	}
-	for (size_t i = from; i < from + n && !c->stop; i++) {
+}
+
+static void post_loop(struct ctx *c, sqlite3 *db, wsi_sage *s)
+{
+	for (;;) {
+		pthread_mutex_lock(&c->lock);
+		size_t i = c->next++;
+		int stop = c->stop;
 		char ref[160];
-		wsi_sale_reference(c->k[i].store, c->k[i].id, ref, sizeof ref);
-		json_t *f = json_object_get(found, ref);
-		struct order o;
+		json_t *f = NULL;
+		if (i < c->n) {
+			wsi_sale_reference(c->k[i].store, c->k[i].id, ref, sizeof ref);
+			f = json_incref(json_object_get(c->found, ref));
+		}
+		pthread_mutex_unlock(&c->lock);
+		if (stop || i >= c->n) {
+			json_decref(f);
+			break;
+		}
 		if (!f) {
 			post_one(c, db, s, &c->k[i]);
 			continue;
 		}
+		/* Sage has it already: recorded as posted, never posted again */
+		wsi_error e = {0};
+		struct order o;
 		int r = read_order(db, &c->k[i], &o, &e);
 		if (r > 0 && strcmp(o.state, "posted")) {
 			wsi_sale_numbers nb = {0};
@@ -390,26 +422,18 @@ static void post_chunk(struct ctx *c, sqlite3 *db, wsi_sage *s, size_t from, siz
 		}
 		if (r > 0)
 			free_order(&o);
+		json_decref(f);
 	}
-	json_decref(found);
 }
 
-/* Take chunks of WSI_SAGE_BATCH orders until none are left (or the run stops). */
-static void work_loop(struct ctx *c, sqlite3 *db, wsi_sage *s)
+static void *look_work(void *arg)
 {
-	for (;;) {
-		pthread_mutex_lock(&c->lock);
-		size_t from = c->next;
-		c->next += WSI_SAGE_BATCH;
-		int stop = c->stop;
-		pthread_mutex_unlock(&c->lock);
-		if (stop || from >= c->n)
-			break;
-		post_chunk(c, db, s, from, from + WSI_SAGE_BATCH <= c->n ? WSI_SAGE_BATCH : c->n - from);
-	}
+	struct worker *w = arg;
+	lookup_loop(w->c, w->sage);
+	return NULL;
 }
 
-static void *work(void *arg)
+static void *post_work(void *arg)
 {
 	struct worker *w = arg;
 	struct ctx *c = w->c;
@@ -419,9 +443,26 @@ static void *work(void *arg)
 		halt(c, &e);
 		return NULL;
 	}
-	work_loop(c, db, w->sage);
+	post_loop(c, db, w->sage);
 	wsi_db_close(db);
 	return NULL;
+}
+
+/* Run fn on `jobs` connections (the first is `sage`) until it returns on each. */
+static void pool(struct ctx *c, wsi_sage *sage, wsi_sage **extra, long jobs, void *(*fn)(void *))
+{
+	pthread_t th[64];
+	struct worker w[64];
+	long started = 0;
+	for (long j = 0; j < jobs; j++) {
+		w[j].c = c;
+		w[j].sage = j == 0 ? sage : extra[j];
+		if (!w[j].sage || pthread_create(&th[j], NULL, fn, &w[j]))
+			break;
+		started++;
+	}
+	for (long j = 0; j < started; j++)
+		pthread_join(th[j], NULL);
 }
 
 /* ---- reconciling what earlier runs left ---- */
@@ -662,29 +703,27 @@ int main(int argc, char **argv)
 	long undecided = 0;
 	if (!c.dry_run && (rc = reconcile(&c, db, sage, &undecided, &e)))
 		goto out;
-	/* post, each chunk looked up in Sage first: on one connection, or on several */
-	if (jobs <= 1 || c.n <= WSI_SAGE_BATCH) {
-		work_loop(&c, db, sage);
-	} else {
-		pthread_t th[64];
-		struct worker w[64];
-		long nthreads = 0;
-		for (long j = 0; j < jobs; j++) {
-			w[j].c = &c;
-			w[j].sage = j == 0 ? sage : wsi_sage_clone(sage, &e);
-			if (!w[j].sage || pthread_create(&th[j], NULL, work, &w[j])) {
-				if (w[j].sage && j)
-					wsi_sage_close(w[j].sage);
-				break;
-			}
-			nthreads++;
-		}
-		for (long j = 0; j < nthreads; j++) {
-			pthread_join(th[j], NULL);
-			if (j)
-				wsi_sage_close(w[j].sage);
-		}
+	/* look up, then post: on one connection, or on several */
+	c.found = json_object();
+	wsi_sage *extra[64] = {0};
+	if (jobs > 1 && c.n > 1)
+		for (long j = 1; j < jobs; j++)
+			if (!(extra[j] = wsi_sage_clone(sage, &e)))
+				jobs = j;
+	if (!c.dry_run) {
+		c.next = 0;
+		if (jobs > 1 && c.n > WSI_SAGE_BATCH)
+			pool(&c, sage, extra, jobs, look_work);
+		else
+			lookup_loop(&c, sage);
 	}
+	c.next = 0;
+	if (jobs > 1 && c.n > 1)
+		pool(&c, sage, extra, jobs, post_work);
+	else
+		post_loop(&c, db, sage);
+	for (long j = 1; j < 64; j++)
+		wsi_sage_close(extra[j]);
 	wsi_progress_done();
 	if (!c.stop && !c.dry_run && pending_receipts(&c, db, sage, &e) && !c.stop)
 		rc = -1;
@@ -703,6 +742,7 @@ out:
 			    "posted %ld, %ld failed, %ld receipts%s%s", c.posted, c.failed, c.receipts, rc ? ": " : "",
 			    rc ? e.msg : "");
 	free(c.k);
+	json_decref(c.found);
 	wsi_sage_close(sage);
 	wsi_db_close(db);
 	wsi_config_free(cfg);
