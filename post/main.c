@@ -513,8 +513,10 @@ static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, long *undecided, w
 		}
 	}
 	sqlite3_finalize(st);
-	if (!r.n)
+	if (!r.n) {
+		json_decref(young);
 		return 0;
+	}
 	json_t *found = find_in_sage(s, c->cfg, r.k, r.n, 0, e);
 	int receipt_mode = !strcmp(wsi_sale_prepayment(c->cfg), "receipt");
 	json_t *receipts = found && receipt_mode ? find_in_sage(s, c->cfg, r.k, r.n, 1, e) : NULL;
