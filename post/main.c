@@ -41,6 +41,7 @@ struct ctx {
 	wsi_error first;          /* the first such failure */
 	long posted, failed, differs, receipts;
 	json_t *found;            /* references Sage has: {ref: numbers} */
+	json_t *held_back;        /* references not to post this run: too soon to know */
 };
 
 static int add_key(struct ctx *c, const char *store, const char *id)
@@ -491,7 +492,10 @@ static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, long *undecided, w
 	char cutoff[32];
 	wsi_time_fmt(wsi_now() - after, cutoff, sizeof cutoff);
 	json_t *young = json_object();
-	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id, state='posting' AND changed_at > ? FROM orders"
+	/* young: sent lately, or flagged by a wsi-hwm set done lately (after a restore of our database, a
+	 * run killed just before may have left a POST still saving in Sage that nothing here remembers) */
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id, (state='posting' AND changed_at > ?1) OR (recheck=1 AND"
+					      " EXISTS (SELECT 1 FROM rechecks x WHERE x.store=o.store AND x.at > ?1)) FROM orders o"
 					      " WHERE state='posting' OR recheck=1", e);
 	if (!st) {
 		json_decref(young);
@@ -558,10 +562,16 @@ static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, long *undecided, w
 				rc = wsi_set_state(db, r.k[i].store, r.k[i].id, "posted", "conflict",
 						   "Sage has it, but the store no longer wants it posted: a person must look", e);
 			known++;
-		} else if (json_object_get(young, ref)) {
-			/* sent too recently to know: Sage may still be saving it */
-			wsi_err("%s: sent to Sage less than %ld s ago and not there yet: whether Sage saved it is decided "
-				"on a run after that", ref, after);
+		} else if (json_object_get(young, ref) &&
+			   (!strcmp(o.state, "posting") || !strcmp(o.state, "posted") || !strcmp(o.state, "valid"))) {
+			/* too recent to know: Sage may still be saving it; it is not posted this run */
+			if (!strcmp(o.state, "posting"))
+				wsi_err("%s: sent to Sage less than %ld s ago and not there yet: whether Sage saved it is decided "
+					"on a run after that", ref, after);
+			else
+				wsi_err("%s: checked again after wsi-hwm set less than %ld s ago and not in Sage yet: posted on a "
+					"run after that", ref, after);
+			json_object_set_new(c->held_back, ref, json_true());
 			(*undecided)++;
 		} else if (!strcmp(o.state, "posting") || posted_before) {
 			/* never saved, or lost in a restore of Sage: it goes (again) */
@@ -703,8 +713,17 @@ int main(int argc, char **argv)
 	}
 	/* recover first: whatever keys were given */
 	long undecided = 0;
+	c.held_back = json_object();
 	if (!c.dry_run && (rc = reconcile(&c, db, sage, &undecided, &e)))
 		goto out;
+	for (size_t i = 0, j = 0; i < c.n; i++) {
+		char ref[160];
+		wsi_sale_reference(c.k[i].store, c.k[i].id, ref, sizeof ref);
+		if (!json_object_get(c.held_back, ref))
+			c.k[j++] = c.k[i];
+		if (i + 1 == c.n)
+			c.n = j;
+	}
 	/* look up, then post: on one connection, or on several */
 	c.found = json_object();
 	wsi_sage *extra[64] = {0};
@@ -745,6 +764,7 @@ out:
 			    rc ? e.msg : "");
 	free(c.k);
 	json_decref(c.found);
+	json_decref(c.held_back);
 	wsi_sage_close(sage);
 	wsi_db_close(db);
 	wsi_config_free(cfg);

@@ -124,4 +124,26 @@ chain -j 4
 is "$CHAIN:$(wc -l <posted.txt)" "0 0 0 0 0:30" "-j 4 posts 30 orders"
 is "$(sage_dups)" 0 "none twice"
 is "$(q "select count(*) from orders where state='posted'")" "$(sage_count orders)" "every posted order is one Sage order"
+# a run killed while its POST is still saving in Sage, then our database restored from a copy
+# that never knew: after wsi-hwm set nothing is posted before Sage can have finished
+new_order 30010
+advance
+wsi-fetch 2>/dev/null | wsi-stage | wsi-remap | wsi-validate >/dev/null 2>&1
+cp wsi.db before-post.db
+sage /_sim/fault '{"delay":3,"method":"POST","match":"OEOrders"}' >/dev/null
+wsi-post -a >/dev/null 2>&1 &
+sleep 1
+kill -9 $!
+wait $! 2>/dev/null
+cp before-post.db wsi.db; rm -f wsi.db-wal wsi.db-shm
+wsi-hwm set "$(q "select value from marks where kind='time'")" 2>/dev/null
+out=$(wsi-post -a 2>&1); rc=$?
+is "$rc:$(q "select state from orders where id='30010'")" "4:valid" "right after the restore and wsi-hwm set: not posted yet (exit 4)"
+like "$out" "shop:30010: checked again after wsi-hwm set less than 600 s ago and not in Sage yet" "and says why"
+sleep 3
+write_conf woocommerce "[sage]" "reconcile_after = 2"
+wsi-post -a >/dev/null 2>&1
+is "$(q "select state from orders where id='30010'"):$(sage_refs | grep -c '^shop:30010$')" "posted:1" "once Sage finished the killed run's POST: found, one Sage order"
+write_conf woocommerce
+
 done_testing

@@ -201,6 +201,7 @@ def iso(t):
 
 
 def inject():
+    log.write(f'inject at {time.time():.1f}\n')
     kind = rnd.choice(['kill', 'kill-in-post', 'commit-drop', 'commit-drop-receipt', 'timeout', 'sage-5xx', 'sage-429',
                        'store-5xx', 'store-429', 'store-truncated', 'store-hostile', 'db-restore', 'sage-restore', 'none'])
     if kind == 'kill':
@@ -303,6 +304,7 @@ for i in range(12):
 
 # the invariants
 st = ctl(sage, '/_sim/state')
+json.dump(st, open(os.path.join(tmp, 'sage-state.json'), 'w'), indent=1)
 store_orders = {str(o['id']): o for o in ctl(store, '/_sim/orders')}
 db = sqlite3.connect(os.path.join(tmp, 'wsi.db'))
 rows = {r[0]: r[1:] for r in db.execute('select id, state, (select count(*) from reasons x where x.store=o.store and x.id=o.id) from orders o')}

@@ -120,6 +120,7 @@ write_conf() {
 			echo "password = sage-test-pw"
 			echo "retries = 2"
 			echo "timeout = 5"
+			[ -n "${RECONCILE_AFTER:-}" ] && echo "reconcile_after = $RECONCILE_AFTER"
 			after=""
 			for l in "$@"; do case "$l" in \[sage\]) after=1; continue;; \[*) after="";; esac; [ -n "$after" ] && echo "$l"; done
 		fi

@@ -320,6 +320,7 @@ class Company:
         uniq = 38440 + s['order']
         number = body.get('OrderNumber') or f"ORD{s['order']:012d}"
         order = {'OrderUniquifier': uniq, 'OrderNumber': number, 'CustomerNumber': cust['CustomerNumber'],
+                 'CreatedAt': time.time(),
                  'OrderType': body.get('OrderType', 'Active'), 'OrderDate': (body.get('OrderDate') or '2026-01-01')[:10] + 'T00:00:00Z',
                  'PurchaseOrderNumber': body.get('PurchaseOrderNumber', ''), 'OrderReference': body.get('OrderReference', ''),
                  'OrderDescription': body.get('OrderDescription', ''), 'ShipViaCode': ship_via or '',
