@@ -267,14 +267,17 @@ char *wsi_json_dump(const json_t *v)
 	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 }
 
-/* The mark a number's text carries inside a string until the dump unwraps it. */
-#define NUMBER_MARK "\x01#"
-
+/* A number travels as a string that starts with a NUL: no string parsed from outside can
+ * hold one (jansson refuses \u0000 without JSON_ALLOW_NUL), so none can pass for a number. */
 json_t *wsi_json_number(wsi_dec d, int places)
 {
 	char b[48], t[52];
-	snprintf(t, sizeof t, NUMBER_MARK "%s", wsi_dec_fmt(d, places, b, sizeof b));
-	return json_string(t);
+	wsi_dec_fmt(d, places, b, sizeof b);
+	t[0] = 0;
+	t[1] = '#';
+	size_t n = strlen(b);
+	memcpy(t + 2, b, n);
+	return json_stringn(t, n + 2);
 }
 
 char *wsi_json_dump_exact(const json_t *v)
@@ -282,8 +285,8 @@ char *wsi_json_dump_exact(const json_t *v)
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!s)
 		return NULL;
-	/* "\u0001#12.34" -> 12.34 */
-	static const char pat[] = "\"\\u0001#";
+	/* "\u0000#12.34" -> 12.34 */
+	static const char pat[] = "\"\\u0000#";
 	char *o = s, *p = s;
 	while (*p) {
 		if (strncmp(p, pat, sizeof pat - 1) == 0) {

@@ -95,11 +95,36 @@ static wsi_dec dec_of(const json_t *o, const char *key)
 	return d;
 }
 
+/* The longest prefix of s[0..n) that ends on a whole UTF-8 character. */
+static size_t utf8_cut(const char *s, size_t n)
+{
+	size_t i = n;
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return 0;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t len = lead < 0xC0 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+	return i - 1 + len <= n ? n : i - 1;
+}
+
+/* A text field cut to Sage's length on a character boundary, control characters made spaces. */
 static void set_str(json_t *o, const char *k, const char *v, size_t max)
 {
 	char buf[256];
-	snprintf(buf, sizeof buf, "%.*s", (int)(max < sizeof buf ? max : sizeof buf - 1), v ? v : "");
-	json_object_set_new(o, k, json_string(buf));
+	size_t n = v ? strlen(v) : 0;
+	if (n > max)
+		n = max;
+	if (n > sizeof buf - 1)
+		n = sizeof buf - 1;
+	n = utf8_cut(v ? v : "", n);
+	memcpy(buf, v ? v : "", n);
+	buf[n] = 0;
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7F)
+			*p = ' ';
+	json_t *js = json_string(buf);
+	json_object_set_new(o, k, js ? js : json_string(""));
 }
 
 /* One item line; `qty` whole units at `unit` with `tax`. */

@@ -6,6 +6,7 @@
 #include "json.h"
 #include "keys.h"
 #include "order.h"
+#include "sale.h"
 #include "timeutil.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,34 @@ int main(void)
 	free(enc);
 	ok(wsi_list_has("processing, completed", "completed") && !wsi_list_has("processing,completed", "complete"),
 	   "status lists");
+
+	/* found by fuzz_order: a store string that looked like a number marker became raw JSON */
+	json_t *body = json_pack("{s:s,s:s}", "ShipToEmail", "\x01#man@example.com", "Note", "\x01#1,\"Bogus\":2");
+	json_object_set_new(body, "Amount", wsi_json_number((wsi_dec){12340000}, 2));
+	char *text = wsi_json_dump_exact(body);
+	json_t *back = text ? json_loads(text, 0, NULL) : NULL;
+	ok(back && json_is_string(json_object_get(back, "ShipToEmail")) && !json_object_get(back, "Bogus") &&
+	   strstr(text, "\"Amount\":12.34") != NULL, "only our own numbers are written bare");
+	json_decref(back);
+	json_decref(body);
+	free(text);
+
+	/* a name cut to Sage's 60 characters must not cut a character in two */
+	char longname[200] = "";
+	for (int i = 0; i < 70; i++)
+		strcat(longname, "\xc3\xa9");
+	json_t *canon = json_pack("{s:s,s:s,s:{s:s,s:s},s:[{s:s,s:s,s:s,s:s}],s:b}", "number", "1", "created",
+				  "2026-01-01T00:00:00Z", "shipping", "name", longname, "address1", "1 Main St", "lines",
+				  "sku", "A", "quantity", "1", "total", "1.00", "tax", "0.00", "paid", 0);
+	json_t *mapped = json_pack("{s:{s:s},s:[{s:s}]}", "customer", "to", "WEB", "items", "to", "A");
+	char *ob = wsi_sale_order_body(NULL, "shop", "1", canon, mapped, &e);
+	json_t *obj = ob ? json_loads(ob, 0, NULL) : NULL;
+	const char *nm = wsi_jstr(obj, "ShipToName");
+	ok(nm && strlen(nm) == 60 && !strncmp(nm, longname, 60), "a long name is cut on a character boundary");
+	json_decref(obj);
+	json_decref(canon);
+	json_decref(mapped);
+	free(ob);
 
 	printf("1..%d\n", n);
 	return failed != 0;
