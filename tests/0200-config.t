@@ -68,6 +68,11 @@ out=$(wsi-fetch 2>&1); rc=$?
 is "$rc" 3 "unknown store type: exit 3"
 like "$out" "type must be woocommerce, shopify or file, not 'magento'" "unknown type named"
 
+cp "$TESTS/../examples/wsi.conf" example.conf
+chmod 600 example.conf
+out=$(wsi-hwm -c example.conf -d "$T/example.db" 2>&1); rc=$?
+is "$rc:$out" "0:" "examples/wsi.conf, every key, is read without a complaint"
+
 out=$(wsi-fetch --bogus 2>&1); rc=$?
 is "$rc" 2 "bad option: exit 2"
 out=$(wsi-fetch -h); rc=$?
