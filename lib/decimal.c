@@ -85,13 +85,27 @@ char *wsi_dec_fmt(wsi_dec d, int places, char *buf, size_t n)
 	if (places > WSI_DEC_SCALE)
 		places = WSI_DEC_SCALE;
 	d = wsi_dec_round(d, places);
-	int64_t a = d.v < 0 ? -d.v : d.v;
-	int64_t whole = a / WSI_DEC_ONE, fr = a % WSI_DEC_ONE;
-	char fbuf[8];
-	snprintf(fbuf, sizeof fbuf, "%06lld", (long long)fr);
-	fbuf[places] = 0;
-	snprintf(buf, n, "%s%lld%s%s", d.v < 0 ? "-" : "", (long long)whole,
-		 places ? "." : "", fbuf);
+	/* digits right to left: the staging of many orders formats many amounts */
+	char tmp[40];
+	int i = (int)sizeof tmp;
+	uint64_t a = d.v < 0 ? (uint64_t)(-(d.v + 1)) + 1 : (uint64_t)d.v;
+	for (int k = 0; k < WSI_DEC_SCALE; k++, a /= 10)
+		if (k >= WSI_DEC_SCALE - places)
+			tmp[--i] = (char)('0' + a % 10);
+	if (places)
+		tmp[--i] = '.';
+	do {
+		tmp[--i] = (char)('0' + a % 10);
+		a /= 10;
+	} while (a);
+	if (d.v < 0)
+		tmp[--i] = '-';
+	size_t len = sizeof tmp - (size_t)i;
+	if (len >= n)
+		len = n ? n - 1 : 0;
+	memcpy(buf, tmp + i, len);
+	if (n)
+		buf[len] = 0;
 	return buf;
 }
 
