@@ -577,11 +577,13 @@ static int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, long *undecided, w
 			/* never saved, or lost in a restore of Sage: it goes (again) */
 			rc = update_order(db, "UPDATE orders SET recheck=0, posted_hash=NULL, posted_at=NULL, sage_order=NULL,"
 					      " sage_shipment=NULL, sage_invoice=NULL, sage_receipt=NULL WHERE store=? AND id=?", &r.k[i], e);
+			/* Posted long ago, it is mapped and checked again with today's mappings and Sage;
+			 * sent just now and never saved, it was checked moments ago and goes at once. */
 			if (!rc)
-				rc = wsi_set_state(db, r.k[i].store, r.k[i].id, o.state, "valid",
+				rc = wsi_set_state(db, r.k[i].store, r.k[i].id, o.state, posted_before ? "staged" : "valid",
 						   posted_before ? "reconciled: Sage no longer has it (restored?): to be posted again"
 								 : "reconciled: Sage never saved it", e);
-			if (!rc)
+			if (!rc && !posted_before)
 				rc = add_key(c, r.k[i].store, r.k[i].id);
 			back++;
 		} else {

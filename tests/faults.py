@@ -184,7 +184,9 @@ def change_store():
 
 
 db_copies = []      # (path, mark)
-sage_snaps = []     # (name, real time)
+sage_snaps = []     # (name, as of): what Sage held at a snapshot is Sage as of that time, or as of an
+                    # earlier restore whose gap it inherits: the time an operator gives wsi-hwm set
+sage_as_of = [float('inf')]  # the start of the earliest gap in Sage's current history
 
 
 def mark():
@@ -244,13 +246,16 @@ def inject():
             shutil.copy(path, os.path.join(tmp, 'wsi.db'))
             # the operator sets the mark back to before the backup, less a margin
             t = m if m else iso(time.time() - 3600)
-            tool('wsi-hwm', 'set', iso(time.mktime(time.strptime(t, '%Y-%m-%dT%H:%M:%SZ')) - time.timezone - 600))
+            t = time.mktime(time.strptime(t, '%Y-%m-%dT%H:%M:%SZ')) - time.timezone - 600
+            # what the copy believes posted after Sage's earliest gap may be gone from Sage
+            tool('wsi-hwm', 'set', iso(min(t, sage_as_of[0] - 2)))
             note(kind)
         return
     elif kind == 'sage-restore':
         if sage_snaps:
             name, t = rnd.choice(sage_snaps)
             ctl(sage, '/_sim/rollback', {'name': name})
+            sage_as_of[0] = t
             tool('wsi-hwm', 'set', iso(t - 2))
             note(kind)
         return
@@ -272,7 +277,7 @@ for r in range(a.rounds):
         db_copies.append((path, mark()))
     if rnd.random() < 0.3:
         time.sleep(1)
-        sage_snaps.append((f's{r}', time.time()))
+        sage_snaps.append((f's{r}', min(time.time(), sage_as_of[0])))
         ctl(sage, '/_sim/snapshot', {'name': f's{r}'})
         time.sleep(1)
     for _ in range(rnd.randint(1, 2)):

@@ -213,6 +213,7 @@ class Company:
         self.tables.update(orders=[], invoices=[], receipts=[])
         self.seq = {'order': 0, 'ship': 0, 'inv': 0, 'batch': 100}
         self.snapshots = {}
+        self.history = []  # (time, what): for diagnosing a fault run
 
     def find(self, table, keyf, value):
         for r in self.tables[table]:
@@ -227,7 +228,7 @@ class Company:
         return None
 
     def state(self):
-        return {k: self.tables[k] for k in ('orders', 'invoices', 'receipts')} | {'seq': self.seq}
+        return {k: self.tables[k] for k in ('orders', 'invoices', 'receipts')} | {'seq': self.seq, 'history': self.history}
 
     # -- POST OE/OEOrders: checked whole, then applied whole --
     def create_order(self, body):
@@ -354,6 +355,7 @@ class Company:
         if not prepay:
             cust['BalanceDueInCustomerCurrency'] = float(Decimal(str(cust.get('BalanceDueInCustomerCurrency', 0))) + total)
         self.tables['orders'].append(order)
+        self.history.append((time.time(), f"created {number} for {order['OrderReference']}"))
         return order
 
     def create_receipt(self, body):
@@ -590,9 +592,11 @@ class Handler(BaseHTTPRequestHandler):
                     co.tables['receipts'] = co.tables['receipts'][:body['keep_receipts']]
             elif path == '/_sim/snapshot':
                 co.snapshots[body.get('name', 'default')] = copy.deepcopy((co.tables, co.seq))
+                co.history.append((time.time(), f"snapshot {body.get('name', 'default')}"))
             elif path == '/_sim/rollback':
                 tables, seq = copy.deepcopy(co.snapshots[body.get('name', 'default')])
                 co.tables, co.seq = tables, seq
+                co.history.append((time.time(), f"rollback to {body.get('name', 'default')}"))
             elif path == '/_sim/fault':
                 if body.get('clear'):
                     srv.faults = []
