@@ -40,12 +40,13 @@ wsi-fetch 2>/dev/null | wsi-stage >keys.txt
 is "$(cat keys.txt)" "shop:$id" "the edited order is restaged"
 
 # the rate limit: the client slows down and honours 429 with Retry-After
-sim /_sim/ratelimit '{"bucket":3,"leak":2,"level":3,"retry_after":"0.5"}' >/dev/null
+sim /_sim/fault '{"status":429,"count":1,"retry_after":"0.5"}' >/dev/null
 sim /_sim/clock '{"advance":60}' >/dev/null
 wsi-fetch -v >env.txt 2>err.txt; rc=$?
 is "$rc" 0 "a full bucket: 429 waited out"
 like "$(cat err.txt)" "HTTP 429, trying again" "429 seen and retried"
-sim /_sim/ratelimit '{"bucket":40,"level":0}' >/dev/null
+curl -s -D - -o /dev/null -H 'X-Shopify-Access-Token: shpat_test' "$SIM/admin/api/2025-01/orders.json?status=any&limit=1" >headers.txt
+like "$(cat headers.txt)" "X-Shopify-Shop-Api-Call-Limit: [0-9]+/40" "the simulator counts calls in its bucket"
 
 # the wrong token
 write_conf shopify "token = shpat_wrong"

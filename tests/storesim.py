@@ -276,6 +276,9 @@ class Handler(BaseHTTPRequestHandler):
                     if fault.get('html'):
                         body = '<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>'
                         ctype = 'text/html'
+                    elif self.st.kind == 'shopify' and fault['status'] == 429:
+                        body = json.dumps({'errors': 'Exceeded 2 calls per second for api client. Reduce request '
+                                                     'rates to resume uninterrupted service.'})
                     elif self.st.kind == 'shopify':
                         body = json.dumps({'errors': 'Internal Server Error'})
                     else:
