@@ -41,4 +41,12 @@ for delay in 0.05 0.15 0.3; do
 	is "$(cat keys1.txt keys2.txt | sort | uniq -d | wc -l)" 0 "no key printed twice across the two runs"
 	is "$(q "select count(*) from events where to_state='staged'")" "$total" "each order staged exactly once"
 done
+# progress on a terminal, and nothing of it when stderr is not one
+rm -f wsi.db*
+python3 "$TESTS/envelopes.py" 20000 woocommerce 1000 >big.txt
+script -qec "wsi-stage <big.txt >/dev/null" /dev/null >tty.txt 2>&1
+like "$(tr '\r' '\n' <tty.txt)" "wsi-stage: [0-9]+ lines read, [0-9]+/s" "a long run shows its progress on a terminal"
+rm -f wsi.db*
+wsi-stage <all.txt >/dev/null 2>notty.txt
+is "$(wc -c <notty.txt)" 0 "and nothing when stderr is not a terminal"
 done_testing
