@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2120
 # lib.sh - TAP helpers and simulators for wsi's shell tests. Source it first.
 # Each test runs in its own temporary directory with its own simulators on free ports.
 set -u
