@@ -72,6 +72,23 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+int wsi_http_opts_conf(const wsi_config *c, const char *section, wsi_http_opts *o, wsi_error *e)
+{
+	long timeout, retries, maxr;
+	int verify;
+	if (wsi_conf_int(c, section, "timeout", 60, 1, 3600, &timeout, e) ||
+	    wsi_conf_int(c, section, "retries", 3, 0, 20, &retries, e) ||
+	    wsi_conf_int(c, section, "max_response", 64L << 20, 1024, 1L << 30, &maxr, e) ||
+	    wsi_conf_bool(c, section, "tls_verify", 1, &verify, e))
+		return -1;
+	o->timeout = timeout;
+	o->retries = (int)retries;
+	o->verify = verify;
+	o->max_response = (size_t)maxr;
+	o->ca_file = wsi_conf(c, section, "ca_file", NULL);
+	return 0;
+}
+
 wsi_http *wsi_http_new(const wsi_http_opts *o, wsi_error *e)
 {
 	static int inited;

@@ -2,6 +2,7 @@
 #ifndef WSI_HTTP_H
 #define WSI_HTTP_H
 #include <stddef.h>
+#include "config.h"
 #include "msg.h"
 
 typedef struct wsi_http_opts {
@@ -16,6 +17,9 @@ typedef struct wsi_http_opts {
 } wsi_http_opts;
 
 typedef struct wsi_http wsi_http;
+
+/* Read timeout, retries, tls_verify, ca_file and max_response of a config section. */
+int wsi_http_opts_conf(const wsi_config *c, const char *section, wsi_http_opts *o, wsi_error *e);
 
 typedef struct wsi_response {
 	long status;       /* HTTP status, 0 when no answer came */

@@ -68,18 +68,8 @@ wsi_sage *wsi_sage_open(const wsi_config *c, wsi_error *e)
 		return NULL;
 	}
 	wsi_http_opts o = {0};
-	long timeout, retries, maxr;
-	int verify;
-	if (wsi_conf_int(c, "sage", "timeout", 60, 1, 3600, &timeout, e) ||
-	    wsi_conf_int(c, "sage", "retries", 3, 0, 20, &retries, e) ||
-	    wsi_conf_int(c, "sage", "max_response", 64L << 20, 1024, 1L << 30, &maxr, e) ||
-	    wsi_conf_bool(c, "sage", "tls_verify", 1, &verify, e))
+	if (wsi_http_opts_conf(c, "sage", &o, e))
 		return NULL;
-	o.timeout = timeout;
-	o.retries = (int)retries;
-	o.verify = verify;
-	o.max_response = (size_t)maxr;
-	o.ca_file = wsi_conf(c, "sage", "ca_file", NULL);
 	o.user = user;
 	o.password = pw;
 	char *u = strdup(url);

@@ -102,17 +102,8 @@ wsi_store *wsi_store_open(const wsi_config *c, wsi_error *e)
 		goto fail;
 	}
 	wsi_http_opts o = {0};
-	long timeout, retries;
-	int verify;
-	if (wsi_conf_int(c, "store", "timeout", 60, 1, 3600, &timeout, e) ||
-	    wsi_conf_int(c, "store", "retries", 3, 0, 20, &retries, e) ||
-	    wsi_conf_bool(c, "store", "tls_verify", 1, &verify, e))
+	if (wsi_http_opts_conf(c, "store", &o, e))
 		goto fail;
-	o.timeout = timeout;
-	o.retries = (int)retries;
-	o.verify = verify;
-	o.ca_file = wsi_conf(c, "store", "ca_file", NULL);
-	o.max_response = (size_t)s->max_response;
 	if (s->kind == WOO) {
 		s->source = "woocommerce";
 		if (strncmp(s->base, "http://", 7) == 0 && !loopback(s->base)) {
