@@ -21,11 +21,13 @@ static void usage(FILE *f)
 		   "       wsi-sync status\n"
 		   "       wsi-sync waiting [-t]\n"
 		   "       wsi-sync show KEY\n"
+		   "       wsi-sync hold KEY... | release KEY...\n"
 		   "Run wsi-fetch | wsi-stage, then wsi-remap -a, wsi-validate -a and wsi-post -a, under\n"
 		   "a lock, with a summary line per step on stderr; exit with the worst status.\n"
 		   "  status   orders per state, the marks, the last run of each tool\n"
 		   "  waiting  the waiting orders grouped by cause, with what fixes each (-t: TSV)\n"
 		   "  show     one order's whole story\n"
+		   "  hold     park orders not yet sent to Sage; release lets them go on\n"
 		   "See wsi-sync(1).\n");
 }
 
@@ -237,12 +239,13 @@ int main(int argc, char **argv)
 		tsv = 1;
 		optind++;
 	}
-	if (cmd && strcmp(cmd, "status") && strcmp(cmd, "waiting") && strcmp(cmd, "show")) {
+	int keys_cmd = cmd && (!strcmp(cmd, "hold") || !strcmp(cmd, "release"));
+	if (cmd && strcmp(cmd, "status") && strcmp(cmd, "waiting") && strcmp(cmd, "show") && !keys_cmd) {
 		wsi_err("unknown command '%s'", cmd);
 		usage(stderr);
 		return WSI_EXIT_USAGE;
 	}
-	if ((cmd && !strcmp(cmd, "show") ? optind + 1 : optind) != argc) {
+	if (keys_cmd ? optind >= argc : (cmd && !strcmp(cmd, "show") ? optind + 1 : optind) != argc) {
 		usage(stderr);
 		return WSI_EXIT_USAGE;
 	}
@@ -254,9 +257,14 @@ int main(int argc, char **argv)
 	sqlite3 *db;
 	wsi_error e = {0};
 	wsi_cli_open(&cli, &cfg, &db);
-	int rc = !strcmp(cmd, "status") ? view_status(db, &e)
-		 : !strcmp(cmd, "waiting") ? view_waiting(db, tsv, &e)
-		 : view_show(db, argv[optind], &e);
+	int rc = 0;
+	if (keys_cmd)
+		for (int i = optind; i < argc && !rc; i++)
+			rc = hold_release(db, argv[i], !strcmp(cmd, "hold"), &e);
+	else
+		rc = !strcmp(cmd, "status") ? view_status(db, &e)
+		     : !strcmp(cmd, "waiting") ? view_waiting(db, tsv, &e)
+		     : view_show(db, argv[optind], &e);
 	wsi_db_close(db);
 	wsi_config_free(cfg);
 	int status = rc ? wsi_report(&e) : 0;

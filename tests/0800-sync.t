@@ -31,6 +31,17 @@ like "$show" 'Raw order, as the store sent it' "show: the raw order"
 out=$(wsi-sync show shop:nope 2>&1); rc=$?
 is "$rc" 2 "show an unknown order: exit 2"
 
+# a person parks an order, and lets it go on
+wsi-sync hold shop:10240 2>/dev/null; rc=$?
+is "$rc:$(q "select state from orders where id='10240'")" "0:held" "hold: parked"
+like "$(q "select why from events where id='10240' order by seq desc limit 1")" "held by .* \(wsi-sync\)" "the event says who"
+like "$(wsi-sync waiting)" "1 order waits held by a person" "waiting shows it"
+out=$(wsi-sync hold shop:10231 2>&1); rc=$?
+is "$rc" 2 "a posted order cannot be held"
+like "$out" "shop:10231 is posted: only an order not yet sent to Sage can be held" "and says why"
+wsi-sync release shop:10240 2>/dev/null
+is "$(q "select state from orders where id='10240'")" staged "release: back to staged, to be checked again"
+
 # the fix, then a quiet run
 wsi-remap add item BEDLAMP A1-104/0 2>/dev/null
 wsi-sync 2>err.txt; rc=$?
