@@ -41,6 +41,7 @@ struct ctx {
 	wsi_error first;          /* the first such failure */
 	long posted, failed, differs, receipts;
 	json_t *found;            /* references Sage has: {ref: numbers} */
+	json_t *receipts_in_sage; /* receipt mode: references whose receipt Sage has */
 	json_t *held_back;        /* references not to post this run: too soon to know */
 };
 
@@ -330,8 +331,22 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const struct key *k
 					wsi_db_rollback(db);
 			}
 		}
-		if (needs_receipt(c, &o))
-			rc = post_receipt(c, db, s, k, &o, 1);
+		if (needs_receipt(c, &o)) {
+			char ref[160];
+			wsi_sale_reference(k->store, k->id, ref, sizeof ref);
+			pthread_mutex_lock(&c->lock);
+			json_t *had = json_incref(json_object_get(c->receipts_in_sage, ref));
+			pthread_mutex_unlock(&c->lock);
+			if (had) {
+				wsi_sale_numbers rn = {0};
+				snprintf(rn.receipt, sizeof rn.receipt, "%s", wsi_jstr(had, "receipt"));
+				if (posted(db, k, "posted", &rn, "its prepayment receipt was already in Sage", &e))
+					halt(c, &e);
+				json_decref(had);
+			} else {
+				rc = post_receipt(c, db, s, k, &o, 1);
+			}
+		}
 	} else if (out == WSI_SAGE_REFUSED) {
 		wsi_err("%s:%s: Sage refused it: %s", k->store, k->id, e.msg);
 		rc = move(db, k, "posting", "failed", "Sage refused it", "sage-refused", wsi_sage_words(s), &e);
@@ -373,15 +388,23 @@ static void lookup_loop(struct ctx *c, wsi_sage *s)
 		if (stop || from >= c->n)
 			break;
 		wsi_error e = {0};
-		json_t *f = find_in_sage(s, c->cfg, c->k + from, from + WSI_SAGE_BATCH <= c->n ? WSI_SAGE_BATCH : c->n - from, 0, &e);
-		if (!f) {
+		size_t n = from + WSI_SAGE_BATCH <= c->n ? WSI_SAGE_BATCH : c->n - from;
+		json_t *f = find_in_sage(s, c->cfg, c->k + from, n, 0, &e);
+		/* receipt mode: the receipts too, so none is ever made twice (one may survive its order
+		 * in a restore of Sage) */
+		json_t *r = f && !strcmp(wsi_sale_prepayment(c->cfg), "receipt") ? find_in_sage(s, c->cfg, c->k + from, n, 1, &e)
+										    : json_object();
+		if (!f || !r) {
+			json_decref(f);
 			halt(c, &e);
 			break;
 		}
 		pthread_mutex_lock(&c->lock);
 		json_object_update(c->found, f);
+		json_object_update(c->receipts_in_sage, r);
 		pthread_mutex_unlock(&c->lock);
 		json_decref(f);
+		json_decref(r);
 	}
 }
 
@@ -728,6 +751,7 @@ int main(int argc, char **argv)
 	}
 	/* look up, then post: on one connection, or on several */
 	c.found = json_object();
+	c.receipts_in_sage = json_object();
 	wsi_sage *extra[64] = {0};
 	if (jobs > 1 && c.n > 1)
 		for (long j = 1; j < jobs; j++)
@@ -766,6 +790,7 @@ out:
 			    rc ? e.msg : "");
 	free(c.k);
 	json_decref(c.found);
+	json_decref(c.receipts_in_sage);
 	json_decref(c.held_back);
 	wsi_sage_close(sage);
 	wsi_db_close(db);
