@@ -23,6 +23,9 @@ import urllib.parse
 from decimal import Decimal, ROUND_HALF_UP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from simlib import serve  # noqa: E402
+
 RESOURCES = {  # (module, resource) -> (collection, key field)
     ('AR', 'ARCustomers'): ('customers', 'CustomerNumber'),
     ('IC', 'ICItems'): ('items', 'UnformattedItemNumber'),
@@ -632,20 +635,7 @@ def main():
     srv.latency = 0.0
     srv.page_size = a.page_size
     srv.user, srv.password = a.user, a.password
-    srv.scheme = 'https' if a.tls else 'http'
-    if a.tls:
-        import ssl
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(a.tls[0], a.tls[1])
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    port = srv.server_address[1]
-    if a.portfile:
-        with open(a.portfile + '.tmp', 'w') as f:
-            f.write(f'{port}\n')
-        os.rename(a.portfile + '.tmp', a.portfile)
-    else:
-        print(port, flush=True)
-    srv.serve_forever()
+    serve(srv, a.tls, a.portfile)
 
 
 if __name__ == '__main__':

@@ -15,10 +15,13 @@ listing is being paged, and read request counts. Standard library only.
   storesim.py --kind woocommerce|shopify [--orders FILE] [--portfile FILE]
               [--key K --secret S | --token T] [--now TIME] [--tls CERT KEY]
 """
-import argparse, base64, json, random, socket, ssl, sys, threading, time
+import argparse, base64, json, os, random, socket, sys, threading, time
 import urllib.parse
 from datetime import datetime, timezone, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from simlib import serve  # noqa: E402
 
 
 def parse_time(s):
@@ -619,20 +622,7 @@ def main():
     srv = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
     srv.daemon_threads = True
     srv.store = store
-    srv.scheme = 'https' if a.tls else 'http'
-    if a.tls:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(a.tls[0], a.tls[1])
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    port = srv.server_address[1]
-    if a.portfile:
-        with open(a.portfile + '.tmp', 'w') as f:
-            f.write(f'{port}\n')
-        import os
-        os.rename(a.portfile + '.tmp', a.portfile)
-    else:
-        print(port, flush=True)
-    srv.serve_forever()
+    serve(srv, a.tls, a.portfile)
 
 
 if __name__ == '__main__':
