@@ -25,6 +25,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {0, 0, 0, 0}};
 	wsi_cli cli = {0};
 	wsi_fetch_plan plan = {.marks = 1};
+	wsi_mark m; /* the mark read: plan.mark_from points into it */
 	const char *since = NULL, *id = NULL;
 	int opt;
 	wsi_msg_init("wsi-fetch");
@@ -75,7 +76,6 @@ int main(int argc, char **argv)
 		snprintf(plan.since_id, sizeof plan.since_id, "%s", id);
 	} else {
 		/* The mark: time unless the config keeps an id mark. */
-		wsi_mark m;
 		const char *kind = wsi_conf(cfg, "store", "mark", "time");
 		long overlap;
 		if (strcmp(kind, "time") && strcmp(kind, "id")) {
@@ -88,6 +88,7 @@ int main(int argc, char **argv)
 		int found = wsi_mark_get(db, name, kind, &m, &e);
 		if (found < 0)
 			goto out;
+		plan.mark_from = found ? m.value : NULL;
 		if (!strcmp(kind, "id")) {
 			plan.id_mode = 1;
 			snprintf(plan.since_id, sizeof plan.since_id, "%s", found ? m.value : "0");

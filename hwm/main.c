@@ -2,6 +2,7 @@
  * one lever for a restore: it also records which orders Sage must be asked about again. */
 #include "cli.h"
 #include "db.h"
+#include "orders.h"
 #include "keys.h"
 #include "timeutil.h"
 #include <getopt.h>
@@ -52,45 +53,6 @@ static int show_log(sqlite3 *db, const char *store, wsi_error *e)
 	return rc == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot read the mark log");
 }
 
-/* Record that orders downloaded or posted since the new mark must be checked against Sage
- * again (DESIGN guarantee 4): wsi-post reconciles those flagged before it creates anything. */
-static int recheck(sqlite3 *db, const char *store, const char *kind, const char *since, const char *by,
-		   long *count, wsi_error *e)
-{
-	char now[32];
-	sqlite3_stmt *st;
-	if (!since)
-		st = wsi_db_prepare(db, "UPDATE orders SET recheck=1 WHERE store=?1", e);
-	else if (!strcmp(kind, "time"))
-		st = wsi_db_prepare(db, "UPDATE orders SET recheck=1 WHERE store=?1 AND"
-					" (modified >= ?2 OR staged_at >= ?2 OR posted_at >= ?2)", e);
-	else
-		st = wsi_db_prepare(db, "UPDATE orders SET recheck=1 WHERE store=?1 AND"
-					" (length(id) > length(?2) OR (length(id) = length(?2) AND id > ?2))", e);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, store, -1, SQLITE_STATIC);
-	if (since)
-		sqlite3_bind_text(st, 2, since, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return wsi_db_fail(db, e, "cannot flag orders to check again");
-	*count = sqlite3_changes(db);
-	st = wsi_db_prepare(db, "INSERT INTO rechecks(store,kind,since,at,by,orders) VALUES(?,?,?,?,?,?)", e);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, store, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, since ? since : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, wsi_time_fmt(wsi_now(), now, sizeof now), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, by, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, *count);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot record the recheck");
-}
-
 static int change(sqlite3 *db, const char *store, const char *kind, const char *value, wsi_error *e)
 {
 	const char *by = wsi_db_actor(1);
@@ -104,7 +66,7 @@ static int change(sqlite3 *db, const char *store, const char *kind, const char *
 		   wsi_mark_set(db, store, "id", NULL, by, "reset", e)) {
 		goto fail;
 	}
-	if (recheck(db, store, kind, value, by, &flagged, e) || wsi_db_commit(db, e))
+	if (wsi_orders_flag_recheck(db, store, kind, value, by, &flagged, e) || wsi_db_commit(db, e))
 		goto fail;
 	fprintf(stderr, "%s: %s %s mark %s%s; %ld staged order%s will be checked against Sage again by the next wsi-post\n",
 		wsi_prog(), store, value ? kind : "time and id", value ? "set to " : "reset", value ? value : "",

@@ -54,6 +54,9 @@ static const char *migrations[] = {
 	" tool TEXT PRIMARY KEY, started TEXT NOT NULL, ended TEXT, status INTEGER, summary TEXT);",
 	/* 1 -> 2: which mapping entries mapped each order */
 	"ALTER TABLE orders ADD COLUMN mapped TEXT;",
+	/* 2 -> 3: every move a compare-and-set (rev); receipts claimed like orders */
+	"ALTER TABLE orders ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE orders ADD COLUMN receipt_claimed TEXT;",
 };
 
 int wsi_db_fail(sqlite3 *db, wsi_error *e, const char *what)
@@ -327,26 +330,6 @@ int wsi_mark_set(sqlite3 *db, const char *store, const char *kind, const char *v
 	return 0;
 }
 
-int wsi_set_state(sqlite3 *db, const char *store, const char *id, const char *from, const char *to,
-		  const char *why, wsi_error *e)
-{
-	char now[32];
-	sqlite3_stmt *st = wsi_db_prepare(db, "UPDATE orders SET state=?3, changed_at=?4 WHERE store=?1 AND id=?2", e);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, store, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, wsi_time_fmt(wsi_now(), now, sizeof now), -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return wsi_db_fail(db, e, "cannot change an order's state");
-	if (from && !strcmp(from, to))
-		return 0;
-	return wsi_event(db, store, id, from, to, why, e);
-}
-
 int wsi_set_reasons(sqlite3 *db, const char *store, const char *id, const char *const *codes,
 		    const char *const *subjects, const char *const *messages, int n, wsi_error *e)
 {
@@ -379,33 +362,6 @@ int wsi_set_reasons(sqlite3 *db, const char *store, const char *id, const char *
 	}
 	sqlite3_finalize(st);
 	return 0;
-}
-
-int wsi_order_posted(sqlite3 *db, const char *store, const char *id, const char *from, const char *order,
-		     const char *shipment, const char *invoice, const char *receipt, const char *why, wsi_error *e)
-{
-	char now[32];
-	sqlite3_stmt *st = wsi_db_prepare(db,
-		"UPDATE orders SET sage_order=coalesce(nullif(?3,''),sage_order), sage_shipment=coalesce(nullif(?4,''),sage_shipment),"
-		" sage_invoice=coalesce(nullif(?5,''),sage_invoice), sage_receipt=coalesce(nullif(?6,''),sage_receipt),"
-		" posted_hash=coalesce(posted_hash,content_hash), posted_at=coalesce(posted_at,?7), recheck=0"
-		" WHERE store=?1 AND id=?2", e);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, store, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, order ? order : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, shipment ? shipment : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, invoice ? invoice : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, receipt ? receipt : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, wsi_time_fmt(wsi_now(), now, sizeof now), -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return wsi_db_fail(db, e, "cannot record a posted order");
-	if (wsi_set_reasons(db, store, id, NULL, NULL, NULL, 0, e))
-		return -1;
-	return wsi_set_state(db, store, id, from, "posted", why, e);
 }
 
 void wsi_run_log(sqlite3 *db, int64_t started, int status, const char *fmt, ...)

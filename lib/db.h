@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include "msg.h"
 
-#define WSI_SCHEMA_VERSION 2
+#define WSI_SCHEMA_VERSION 3
 
 /* Open (creating mode 0600 if new) and migrate the database at path. NULL with *e filled. */
 sqlite3 *wsi_db_open(const char *path, wsi_error *e);
@@ -24,13 +24,6 @@ void wsi_db_rollback(sqlite3 *db);
 /* Who made a change: "wsi-stage", or "USER (wsi-hwm)" when a person ran a tool. */
 const char *wsi_db_actor(int person);
 
-/* Move an order to a new state and log why, inside the caller's transaction. */
-int wsi_set_state(sqlite3 *db, const char *store, const char *id, const char *from, const char *to,
-		  const char *why, wsi_error *e);
-/* Record an order as posted with Sage's numbers (NULL or "" keeps what is recorded), what was
- * posted as its content, the recheck done; then its state, inside the caller's transaction. */
-int wsi_order_posted(sqlite3 *db, const char *store, const char *id, const char *from, const char *order,
-		     const char *shipment, const char *invoice, const char *receipt, const char *why, wsi_error *e);
 /* Replace an order's reasons (code, subject such as the SKU or customer it is about (may be
  * NULL), sentence; n may be 0), inside the caller's transaction. */
 int wsi_set_reasons(sqlite3 *db, const char *store, const char *id, const char *const *codes,

@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include "msg.h"
 
+/* Room for the two halves of a key, STORE:ID (each at most 64 characters). */
+#define WSI_STORE_SIZE 72
+#define WSI_ID_SIZE 72
+
 typedef struct wsi_keys {
 	char **argv;
 	int argc, i;

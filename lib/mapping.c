@@ -2,6 +2,7 @@
 #include "mapping.h"
 #include "db.h"
 #include "json.h"
+#include "orders.h"
 #include "timeutil.h"
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static int touch(sqlite3 *db, const char *kind, const char *from, long *touched,
 		: "json_extract(canonical,'$.shipping_lines[0].method')=?1";
 	char *sql = NULL;
 	/* '*' is the default for what has no entry: it may touch any order */
-	if (asprintf(&sql, "SELECT store, id, state FROM orders o WHERE state IN ('mapped','valid','invalid','failed')"
+	if (asprintf(&sql, "SELECT store, id, state, rev, recheck FROM orders o WHERE state IN ('mapped','valid','invalid','failed')"
 			   " AND (?1 = '*' OR %s)", match) < 0)
 		return wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
 	sqlite3_stmt *st = wsi_db_prepare(db, sql, e);
@@ -36,26 +37,35 @@ static int touch(sqlite3 *db, const char *kind, const char *from, long *touched,
 	int rc;
 	long n = 0;
 	/* collect first: the update must not run under the open SELECT's cursor */
-	json_t *keys = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(keys, json_pack("[sss]", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-						      sqlite3_column_text(st, 2)));
+	wsi_loaded *keys = NULL;
+	size_t nk = 0, cap = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (nk == cap) {
+			cap = cap ? cap * 2 : 64;
+			wsi_loaded *more = realloc(keys, cap * sizeof *more);
+			if (!more)
+				break;
+			keys = more;
+		}
+		wsi_order_from_row(&keys[nk++], (const char *)sqlite3_column_text(st, 0),
+				   (const char *)sqlite3_column_text(st, 1), st, 2);
+	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		json_decref(keys);
-		return wsi_db_fail(db, e, "cannot find the orders a mapping touches");
+		free(keys);
+		return rc == SQLITE_ROW ? wsi_fail(e, WSI_EXIT_LOCAL, "out of memory")
+					: wsi_db_fail(db, e, "cannot find the orders a mapping touches");
 	}
-	size_t i;
-	json_t *k;
-	json_array_foreach(keys, i, k) {
-		if (wsi_set_state(db, json_string_value(json_array_get(k, 0)), json_string_value(json_array_get(k, 1)),
-				  json_string_value(json_array_get(k, 2)), "staged", why, e)) {
-			json_decref(keys);
+	/* in the caller's transaction: no other run can move them between the SELECT and here */
+	for (size_t i = 0; i < nk; i++) {
+		int moved = wsi_order_move(db, &keys[i], WSI_STAGED, why, e);
+		if (moved < 0) {
+			free(keys);
 			return -1;
 		}
-		n++;
+		n += moved;
 	}
-	json_decref(keys);
+	free(keys);
 	*touched += n;
 	return 0;
 }

@@ -26,6 +26,7 @@ struct wsi_store {
 	long overlap, settle, stretch, max_response;
 	/* the run */
 	FILE *out;
+	const char *mark_from;
 	wsi_fetch_stats *st;
 	wsi_error *e;
 	int64_t now;         /* the store's clock, from its Date header */
@@ -253,10 +254,21 @@ static int print_envelope(wsi_store *s, const char *id, int64_t mod, const char 
 	return 0;
 }
 
+/* ,"from":VALUE or null: the mark the run started from */
+static void print_mark_from(wsi_store *s)
+{
+	json_t *j = s->mark_from ? json_string(s->mark_from) : json_null();
+	char *t = json_dumps(j, JSON_ENCODE_ANY);
+	json_decref(j);
+	fprintf(s->out, ",\"from\":%s}}\n", t ? t : "null");
+	free(t);
+}
+
 static int print_mark_time(wsi_store *s, int64_t t)
 {
 	char b[32];
-	fprintf(s->out, "{\"mark\":{\"store\":\"%s\",\"modified\":\"%s\"}}\n", s->name, wsi_time_fmt(t, b, sizeof b));
+	fprintf(s->out, "{\"mark\":{\"store\":\"%s\",\"modified\":\"%s\"", s->name, wsi_time_fmt(t, b, sizeof b));
+	print_mark_from(s);
 	s->st->marks++;
 	if (fflush(s->out) || ferror(s->out))
 		return wsi_fail(s->e, WSI_EXIT_LOCAL, "cannot write standard output: %s", strerror(errno));
@@ -268,8 +280,9 @@ static int print_mark_id(wsi_store *s, const char *id)
 	json_t *ji = json_string(id);
 	char *si = json_dumps(ji, JSON_ENCODE_ANY);
 	json_decref(ji);
-	fprintf(s->out, "{\"mark\":{\"store\":\"%s\",\"id\":%s}}\n", s->name, si ? si : "\"\"");
+	fprintf(s->out, "{\"mark\":{\"store\":\"%s\",\"id\":%s", s->name, si ? si : "\"\"");
 	free(si);
+	print_mark_from(s);
 	s->st->marks++;
 	if (fflush(s->out) || ferror(s->out))
 		return wsi_fail(s->e, WSI_EXIT_LOCAL, "cannot write standard output: %s", strerror(errno));
@@ -886,6 +899,7 @@ static int fetch_file(wsi_store *s, const wsi_fetch_plan *p)
 int wsi_store_fetch(wsi_store *s, const wsi_fetch_plan *p, FILE *out, wsi_fetch_stats *st, wsi_error *e)
 {
 	s->out = out;
+	s->mark_from = p->mark_from;
 	s->st = st;
 	s->e = e;
 	int rc;

@@ -13,6 +13,8 @@ typedef struct wsi_fetch_plan {
 	int id_mode;        /* id mode: orders whose id is greater than since_id */
 	char since_id[64];
 	int marks;          /* print mark lines (not when the mark is overridden for one run) */
+	const char *mark_from; /* the mark this run read from (NULL: none), told in each mark line so that
+			        * wsi-stage never moves a mark a person set during the run */
 } wsi_fetch_plan;
 
 typedef struct wsi_fetch_stats {

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "db.h"
 #include "keys.h"
+#include "orders.h"
 #include "mapping.h"
 #include "json.h"
 #include "timeutil.h"
@@ -106,7 +107,7 @@ static int import(sqlite3 *db, const char *path, long *count, long *touched, wsi
 static int map_order(sqlite3 *db, const wsi_maps *maps, const char *store, const char *id, int explicit_key,
 		     wsi_error *e)
 {
-	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state, canonical FROM orders WHERE store=? AND id=?", e);
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT canonical, state, rev, recheck FROM orders WHERE store=? AND id=?", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, store, -1, SQLITE_STATIC);
@@ -119,16 +120,16 @@ static int map_order(sqlite3 *db, const wsi_maps *maps, const char *store, const
 		wsi_err("%s:%s: no such order", store, id);
 		return 0;
 	}
-	char state[16];
-	snprintf(state, sizeof state, "%s", (const char *)sqlite3_column_text(st, 0));
-	json_t *canon = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+	wsi_loaded o;
+	wsi_order_from_row(&o, store, id, st, 1);
+	json_t *canon = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
 	sqlite3_finalize(st);
-	int mappable = !strcmp(state, "staged") ||
-		       (explicit_key && (!strcmp(state, "mapped") || !strcmp(state, "valid") ||
-					 !strcmp(state, "invalid") || !strcmp(state, "failed")));
+	int mappable = o.state == WSI_STAGED ||
+		       (explicit_key && (o.state == WSI_MAPPED || o.state == WSI_VALID || o.state == WSI_INVALID ||
+					 o.state == WSI_FAILED));
 	if (!mappable || !canon || !json_object_size(canon)) {
 		if (explicit_key)
-			wsi_warn("%s:%s is %s: not mapped", store, id, state);
+			wsi_warn("%s:%s is %s: not mapped", store, id, wsi_state_name(o.state));
 		json_decref(canon);
 		return 0;
 	}
@@ -136,29 +137,19 @@ static int map_order(sqlite3 *db, const wsi_maps *maps, const char *store, const
 	char *text = json_dumps(how, JSON_COMPACT);
 	json_decref(how);
 	json_decref(canon);
-	st = wsi_db_prepare(db, "UPDATE orders SET mapped=? WHERE store=? AND id=?", e);
-	if (!st || !text) {
-		free(text);
-		return st ? wsi_fail(e, WSI_EXIT_LOCAL, "out of memory") : -1;
-	}
-	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, store, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	if (!text)
+		return wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
+	/* read and moved in one transaction: nothing moves it in between */
+	rc = wsi_order_map(db, &o, text, e);
 	free(text);
-	if (rc != SQLITE_DONE)
-		return wsi_db_fail(db, e, "cannot record the mapping of an order");
-	return wsi_set_state(db, store, id, state, "mapped", "mapped", e) ? -1 : 1;
+	return rc;
 }
 
 static long n_mapped;
 
 static int remap(sqlite3 *db, int all, int argc, char **argv, wsi_error *e)
 {
-	wsi_maps *maps = wsi_maps_load(db, e);
-	if (!maps)
-		return -1;
+	wsi_maps *maps = NULL;
 	json_t *keys = json_array();
 	int rc = 0;
 	if (all) {
@@ -174,7 +165,6 @@ static int remap(sqlite3 *db, int all, int argc, char **argv, wsi_error *e)
 		int got;
 		wsi_keys_init(&k, argc, argv);
 		if (!k.in && argc == 0) {
-			wsi_maps_free(maps);
 			json_decref(keys);
 			return wsi_fail(e, WSI_EXIT_USAGE, "which orders? give keys (STORE:ID), pipe them in, or use -a");
 		}
@@ -186,7 +176,15 @@ static int remap(sqlite3 *db, int all, int argc, char **argv, wsi_error *e)
 	}
 	size_t i;
 	json_t *key;
-	if (!rc && wsi_db_begin(db, e) == 0) {
+	/* Keys read whole first (never a write lock while a pipe is waited on); then the mappings are
+	 * read in the transaction that applies them, so a change made meanwhile waits or is seen. */
+	if (!rc && wsi_db_begin(db, e))
+		rc = -1;
+	else if (!rc && !(maps = wsi_maps_load(db, e))) {
+		wsi_db_rollback(db);
+		rc = -1;
+	}
+	if (!rc) {
 		json_t *done = json_array();
 		json_array_foreach(keys, i, key) {
 			const char *store = json_string_value(json_array_get(key, 0)), *id = json_string_value(json_array_get(key, 1));
@@ -208,8 +206,6 @@ static int remap(sqlite3 *db, int all, int argc, char **argv, wsi_error *e)
 			rc = -1;
 		}
 		json_decref(done);
-	} else if (!rc) {
-		rc = -1;
 	}
 	json_decref(keys);
 	wsi_maps_free(maps);

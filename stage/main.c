@@ -5,6 +5,7 @@
 #include "hash.h"
 #include "json.h"
 #include "keys.h"
+#include "lines.h"
 #include "order.h"
 #include "progress.h"
 #include "timeutil.h"
@@ -12,6 +13,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -36,6 +38,7 @@ struct stage {
 	int marks_frozen;          /* a bad line was seen: no mark may pass it */
 	long bad_line;
 	sqlite3_stmt *sel, *ins, *upd, *del_lines, *ins_line, *del_reasons, *ins_reason;
+	json_t *marks_set;         /* "store\tkind": the value this run set last */
 	long n_new, n_changed, n_same, n_conflict, n_skipped, n_bad, n_unreadable, n_marks;
 };
 
@@ -213,6 +216,9 @@ static int stage_order(struct stage *s, struct envelope *env, const char *where)
 		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: %s:%s: \"order\" is not a JSON object", where, store, id);
 	wsi_hash_hex(env->order.p, env->order.n, rawhash);
 
+	/* read and written in one transaction: no other run moves the order in between */
+	if (begin(s))
+		return -1;
 	bind_text(s->sel, 1, store);
 	bind_text(s->sel, 2, id);
 	int rc = sqlite3_step(s->sel);
@@ -259,8 +265,6 @@ static int stage_order(struct stage *s, struct envelope *env, const char *where)
 	wsi_time_fmt(wsi_now(), now, sizeof now);
 	if (err)
 		wsi_fail(&s->e, WSI_EXIT_LOCAL, "out of memory");
-	if (!err && begin(s))
-		err = 1;
 	if (!err) {
 		sqlite3_stmt *st = found ? s->upd : s->ins;
 		/* ins: store,id,source,modified,raw,canonical,raw_hash,content_hash,store_status,state,staged_at,changed_at */
@@ -361,9 +365,23 @@ static int stage_mark(struct stage *s, struct envelope *env, const char *where)
 	int had = wsi_mark_get(s->db, store, kind, &old, &s->e);
 	if (had < 0)
 		goto out;
+	/* A compare-and-set: the mark moves only from where the fetch started (or from where this
+	 * run put it). A mark a person set or reset during the run wins. */
+	json_t *from = json_object_get(m, "from");
+	char sk[96];
+	snprintf(sk, sizeof sk, "%s\t%s", store, kind);
+	const char *mine = wsi_jstr(s->marks_set, sk);
+	if (from && !(json_is_null(from) ? !had : had && json_is_string(from) && !strcmp(json_string_value(from), old.value)) &&
+	    !(had && mine && !strcmp(mine, old.value))) {
+		wsi_warn("the %s mark of %s was %s during this run (%s by %s): left as set, not moved to %s", kind, store,
+			 had ? "set" : "reset", had ? old.value : "now unset", had ? old.set_by : "a person", value);
+		rc = 0;
+		goto out;
+	}
 	if ((!had || ahead(kind, value, old.value)) &&
 	    wsi_mark_set(s->db, store, kind, value, wsi_prog(), "read whole up to here", &s->e))
 		goto out;
+	json_object_set_new(s->marks_set, sk, json_string((!had || ahead(kind, value, old.value)) ? value : old.value));
 	s->n_marks++;
 	rc = commit(s);
 out:
@@ -382,7 +400,7 @@ static int prepare(struct stage *s)
 			  " EXISTS (SELECT 1 FROM rechecks WHERE store=?1 AND at >= ?12 AND"
 			  " (kind='id' OR since='' OR since <= ?4)))"},
 		{&s->upd, "UPDATE orders SET source=?3, modified=?4, raw=?5, canonical=?6, raw_hash=?7,"
-			  " content_hash=?8, store_status=?9, state=?10, changed_at=?11 WHERE store=?1 AND id=?2"},
+			  " content_hash=?8, store_status=?9, state=?10, changed_at=?11, rev=rev+1 WHERE store=?1 AND id=?2"},
 		{&s->del_lines, "DELETE FROM order_lines WHERE store=? AND id=?"},
 		{&s->ins_line, "INSERT INTO order_lines(store,id,line,sku,name,quantity,unit_price,total,tax)"
 			       " VALUES(?,?,?,?,?,?,?,?,?)"},
@@ -437,6 +455,7 @@ int main(int argc, char **argv)
 	}
 	wsi_cli_open(&cli, &cfg, &s.db);
 	s.batch = batch;
+	s.marks_set = json_object();
 	s.post_statuses = wsi_conf(cfg, "store", "post_statuses", NULL);
 	int status = 0;
 	int64_t started = wsi_now();
@@ -444,17 +463,23 @@ int main(int argc, char **argv)
 		status = wsi_report(&s.e);
 		goto out;
 	}
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	long lineno = 0;
-	while ((n = getline(&line, &cap, stdin)) >= 0) {
-		lineno++;
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			n--;
+	wsi_lines in;
+	char *line;
+	size_t n;
+	int got;
+	wsi_lines_init(&in, STDIN_FILENO);
+	for (;;) {
+		/* input is slow to come: commit what is staged, hold no lock while waiting */
+		if (s.in_tx && wsi_lines_would_wait(&in) && commit(&s)) {
+			status = wsi_report(&s.e);
+			break;
+		}
+		if ((got = wsi_lines_next(&in, &line, &n)) <= 0)
+			break;
+		long lineno = in.lineno;
 		if (n == 0)
 			continue;
-		int rc = stage_line(&s, line, (size_t)n, lineno);
+		int rc = stage_line(&s, line, n, lineno);
 		wsi_progress("lines read", lineno, 0);
 		if (rc < 0) {
 			wsi_db_rollback(s.db);
@@ -469,9 +494,9 @@ int main(int argc, char **argv)
 			s.marks_frozen = 1;
 		}
 	}
-	free(line);
+	wsi_lines_free(&in);
 	wsi_progress_done();
-	if (!status && ferror(stdin)) {
+	if (!status && got < 0) {
 		wsi_err("cannot read standard input: %s", strerror(errno));
 		status = WSI_EXIT_LOCAL;
 	}
@@ -491,6 +516,7 @@ int main(int argc, char **argv)
 	wsi_run_log(s.db, started, status, "staged %ld new, %ld changed (%ld unchanged, %ld skipped, %ld conflicts, %ld bad lines)",
 		    s.n_new, s.n_changed, s.n_same, s.n_skipped, s.n_conflict, s.n_bad);
 out:
+	json_decref(s.marks_set);
 	wsi_db_close(s.db);
 	wsi_config_free(cfg);
 	int cs = wsi_close_stdout();

@@ -1,6 +1,7 @@
 /* views.c - the operator's views, read-only over the database. */
 #include "views.h"
 #include "db.h"
+#include "orders.h"
 #include "keys.h"
 #include <jansson.h>
 #include <stdio.h>
@@ -223,32 +224,25 @@ int view_show(sqlite3 *db, const char *key, wsi_error *e)
 
 int hold_release(sqlite3 *db, const char *key, int hold, wsi_error *e)
 {
-	char store[72], id[72], state[16] = "";
+	char store[WSI_STORE_SIZE], id[WSI_ID_SIZE];
 	if (wsi_key_split(key, store, sizeof store, id, sizeof id))
 		return wsi_fail(e, WSI_EXIT_USAGE, "'%s' is not an order key (STORE:ID)", key);
 	if (wsi_db_begin(db, e))
 		return -1;
-	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state FROM orders WHERE store=? AND id=?", e);
-	int rc = st ? 0 : -1;
-	if (st) {
-		sqlite3_bind_text(st, 1, store, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(state, sizeof state, "%s", col(st, 0));
-		sqlite3_finalize(st);
-	}
-	int can = hold ? (!strcmp(state, "staged") || !strcmp(state, "mapped") || !strcmp(state, "valid") ||
-			  !strcmp(state, "invalid") || !strcmp(state, "failed"))
-		       : !strcmp(state, "held");
+	wsi_loaded o;
+	int rc = wsi_order_load(db, store, id, &o, e);
+	int can = hold ? (o.state == WSI_STAGED || o.state == WSI_MAPPED || o.state == WSI_VALID ||
+			  o.state == WSI_INVALID || o.state == WSI_FAILED)
+		       : o.state == WSI_HELD;
 	char why[160];
 	snprintf(why, sizeof why, "%s by %s", hold ? "held" : "released", wsi_db_actor(1));
-	if (!rc && !*state)
+	if (rc == 0)
 		rc = wsi_fail(e, WSI_EXIT_USAGE, "%s: no such order", key);
-	else if (!rc && !can)
-		rc = wsi_fail(e, WSI_EXIT_USAGE, "%s is %s: %s", key, state,
+	else if (rc > 0 && !can)
+		rc = wsi_fail(e, WSI_EXIT_USAGE, "%s is %s: %s", key, wsi_state_name(o.state),
 			      hold ? "only an order not yet sent to Sage can be held" : "only a held order can be released");
-	else if (!rc)
-		rc = wsi_set_state(db, store, id, state, hold ? "held" : "staged", why, e);
+	else if (rc > 0)
+		rc = wsi_order_move(db, &o, hold ? WSI_HELD : WSI_STAGED, why, e) < 0 ? -1 : 0;
 	if (rc || wsi_db_commit(db, e)) {
 		wsi_db_rollback(db);
 		return -1;

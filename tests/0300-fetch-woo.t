@@ -8,7 +8,7 @@ wsi-fetch >env.txt 2>err.txt; rc=$?
 is "$rc" 0 "fetch the docs' orders"
 is "$(grep -c '"order"' env.txt)" 2 "two envelopes"
 like "$(head -1 env.txt)" '^\{"store":"shop","id":"723","modified":"2017-03-21T19:54:51Z","source":"woocommerce","order":\{"id":723,' "envelope shape, id ascending, UTC with Z"
-is "$(tail -1 env.txt)" '{"mark":{"store":"shop","modified":"2026-11-27T12:00:00Z"}}' "mark line at the store's clock (Date header) less settle"
+is "$(tail -1 env.txt)" '{"mark":{"store":"shop","modified":"2026-11-27T12:00:00Z","from":null}}' "mark line at the store's clock (Date header) less settle"
 # the raw order is kept byte for byte as the store sent it
 python3 - "$SIM" <<'PY' >raw.txt
 import json, sys, urllib.request, base64

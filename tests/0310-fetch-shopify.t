@@ -9,7 +9,7 @@ is "$rc" 0 "fetch the Shopify docs' orders"
 nfix=$(python3 -c 'import json; print(len(json.load(open("'"$TESTS"'/fixtures/shopify-orders-list-2025-01-js-fixture.json"))["orders"]))')
 is "$(grep -c '"order"' env.txt)" "$nfix" "every fixture order"
 like "$(head -1 env.txt)" '"source":"shopify"' "source is shopify"
-is "$(tail -1 env.txt)" '{"mark":{"store":"shop","modified":"2026-11-27T12:00:00Z"}}' "mark line"
+is "$(tail -1 env.txt)" '{"mark":{"store":"shop","modified":"2026-11-27T12:00:00Z","from":null}}' "mark line"
 wsi-stage <env.txt >keys.txt; rc=$?
 ok $([ "$rc" -le 1 ] && echo 0 || echo 1) "stage the fixtures (rc $rc)"
 
@@ -64,7 +64,7 @@ is "$(grep -c '"order"' env.txt)" "$(( $(q 'select count(*) from orders') - 1 ))
 write_conf shopify "mark = id"
 wsi-hwm set --id "$first" 2>/dev/null
 wsi-fetch >env.txt 2>/dev/null
-like "$(tail -1 env.txt)" '^\{"mark":\{"store":"shop","id":"[0-9]+"\}\}$' "an id mark line ends the id read"
+like "$(tail -1 env.txt)" '^\{"mark":\{"store":"shop","id":"[0-9]+","from":(null|"[0-9]+")\}\}$' "an id mark line ends the id read"
 wsi-stage <env.txt >/dev/null
 is "$(wsi-hwm | awk -F'\t' '$2=="id"{print $3}')" "$(q 'select max(cast(id as integer)) from orders')" "the id mark moves to the highest id read"
 done_testing

@@ -17,11 +17,11 @@ wsi-hwm set 2026-11-27T10:30:00Z 2>err.txt; rc=$?
 is "$rc" 0 "set TIME"
 like "$(cat err.txt)" "staged orders? will be checked against Sage again" "set says what it records"
 like "$(wsi-hwm)" "^shop	time	2026-11-27T10:30:00Z	.*	[^	]+ \(wsi-hwm\)$" "set by a person"
-is "$(q "select count(*) from orders where recheck=1")" 120 "orders downloaded since TIME flagged for a check against Sage"
+is "$(q "select count(*) from orders where recheck<>0")" 120 "orders downloaded since TIME flagged for a check against Sage"
 is "$(q 'select since||" "||orders from rechecks')" "2026-11-27T10:30:00Z 120" "the recheck is recorded"
 q "update orders set recheck=0; update orders set posted_at='2026-11-27T12:40:00Z' where id in ('1000','1001')"
 wsi-hwm set 2026-11-27T12:30:00Z 2>/dev/null
-is "$(q "select group_concat(id) from orders where recheck=1")" "1000,1001" "only orders downloaded, modified or posted since TIME are flagged"
+is "$(q "select group_concat(id) from orders where recheck<>0")" "1000,1001" "only orders downloaded, modified or posted since TIME are flagged"
 wsi-hwm set 2026-11-27T10:30:00Z 2>/dev/null
 
 wsi-fetch 2>/dev/null | wsi-stage >keys.txt; rc=$?
@@ -35,7 +35,7 @@ wsi-hwm set --id 1100 2>/dev/null
 is "$(wsi-hwm | grep -c '	id	1100	')" 1 "set --id N"
 wsi-hwm reset 2>err.txt
 is "$(wsi-hwm)" "" "reset removes the marks"
-is "$(q 'select count(*) from orders where recheck=1')" 120 "reset flags every order for a check"
+is "$(q 'select count(*) from orders where recheck<>0')" 120 "reset flags every order for a check"
 
 log=$(wsi-hwm log)
 is "$(printf '%s\n' "$log" | wc -l)" 9 "log: every change"

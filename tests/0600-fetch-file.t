@@ -6,7 +6,7 @@ FILE_URL=orders.json FILE_FORMAT=woocommerce write_conf file
 wsi-fetch >env.txt 2>err.txt; rc=$?
 is "$rc:$(grep -c '"order"' env.txt)" "0:2" "a JSON array of WooCommerce orders (pretty-printed)"
 is "$(grep -c $'\r' env.txt)" 0 "one envelope a line"
-is "$(tail -1 env.txt)" '{"mark":{"store":"shop","modified":"2017-03-22T19:28:08Z"}}' "the mark is the newest order read"
+is "$(tail -1 env.txt)" '{"mark":{"store":"shop","modified":"2017-03-22T19:28:08Z","from":null}}' "the mark is the newest order read"
 wsi-stage <env.txt >keys.txt
 is "$(wc -l <keys.txt)" 2 "staged"
 wsi-fetch >env.txt 2>err.txt

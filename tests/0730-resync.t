@@ -11,11 +11,11 @@ refs_before=$(sage_refs)
 
 # wsi-hwm set after posting: a full rerun creates nothing
 wsi-hwm set 2026-11-26T00:00:00Z 2>/dev/null
-is "$(q 'select count(*) from orders where recheck=1')" 12 "every order flagged for a check"
+is "$(q 'select count(*) from orders where recheck<>0')" 12 "every order flagged for a check"
 chain
 wsi-post -a >>posted.txt 2>/dev/null
 is "$(sage_count orders):$(sage_dups)" "9:0" "the rerun creates nothing"
-is "$(q 'select count(*) from orders where recheck=1')" 0 "and every flag is cleared"
+is "$(q 'select count(*) from orders where recheck<>0')" 0 "and every flag is cleared"
 is "$(q "select count(*) from orders where state='posted'")" 9 "still 9 posted"
 
 # Sage restored to an earlier state (its last 4 orders gone), then wsi-hwm set

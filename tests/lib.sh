@@ -174,3 +174,11 @@ PY
 	curl -s -X POST -H 'Content-Type: application/json' --data-binary @"$T/new.json" "$SIM/_sim/orders" >/dev/null
 }
 advance() { sim /_sim/clock "{\"advance\":${1:-120}}" >/dev/null; }
+
+# state_of ID: the state of order shop:ID
+state_of() { q "select state from orders where store='shop' and id='$1'"; }
+# wait_state ID STATE: poll (up to 20 s) until order shop:ID is in STATE
+wait_state() {
+	i=0
+	while [ "$(state_of "$1")" != "$2" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+}

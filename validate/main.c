@@ -6,6 +6,7 @@
 #include "decimal.h"
 #include "json.h"
 #include "keys.h"
+#include "orders.h"
 #include "sage.h"
 #include "sale.h"
 #include "timeutil.h"
@@ -25,7 +26,9 @@ static void usage(FILE *f)
 }
 
 struct order {
-	char store[72], id[72], state[16];
+	char store[WSI_STORE_SIZE], id[WSI_ID_SIZE];
+	wsi_loaded as_loaded;     /* the compare of the move this run makes */
+	int valid;                /* this run's answer */
 	json_t *canon, *mapped;
 	char content_hash[40];
 };
@@ -72,10 +75,10 @@ static int load(struct run *r, int all, int argc, char **argv)
 {
 	sqlite3_stmt *st;
 	if (all) {
-		st = wsi_db_prepare(r->db, "SELECT store, id, state, canonical, mapped, content_hash FROM orders"
+		st = wsi_db_prepare(r->db, "SELECT store, id, state, canonical, mapped, content_hash, rev, recheck FROM orders"
 					   " WHERE state IN ('mapped','invalid','failed') ORDER BY store, id", &r->e);
 	} else {
-		st = wsi_db_prepare(r->db, "SELECT store, id, state, canonical, mapped, content_hash FROM orders"
+		st = wsi_db_prepare(r->db, "SELECT store, id, state, canonical, mapped, content_hash, rev, recheck FROM orders"
 					   " WHERE store=? AND id=?", &r->e);
 	}
 	if (!st)
@@ -132,7 +135,11 @@ static int load(struct run *r, int all, int argc, char **argv)
 		memset(o, 0, sizeof *o);
 		snprintf(o->store, sizeof o->store, "%s", sqlite3_column_text(st, 0));
 		snprintf(o->id, sizeof o->id, "%s", sqlite3_column_text(st, 1));
-		snprintf(o->state, sizeof o->state, "%s", state);
+		o->as_loaded.state = wsi_state_parse(state);
+		o->as_loaded.rev = sqlite3_column_int64(st, 6);
+		o->as_loaded.recheck = sqlite3_column_int64(st, 7);
+		snprintf(o->as_loaded.store, sizeof o->as_loaded.store, "%s", o->store);
+		snprintf(o->as_loaded.id, sizeof o->as_loaded.id, "%s", o->id);
 		snprintf(o->content_hash, sizeof o->content_hash, "%s", sqlite3_column_text(st, 5));
 		o->canon = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
 		o->mapped = mapped ? json_loads(mapped, 0, NULL) : json_object();
@@ -339,6 +346,13 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 	}
 }
 
+/* Another run moved it after this one loaded it: its move wins. */
+static void moved_meanwhile(const struct order *o)
+{
+	wsi_warn("%s:%s: moved by another run meanwhile (it is now %s): left as it is", o->store, o->id,
+		 wsi_state_name(o->as_loaded.state));
+}
+
 static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *nposted)
 {
 	json_t *owed = json_object();
@@ -352,52 +366,50 @@ static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *
 			/* Sage has it already: recorded as posted, never posted again */
 			char why[200];
 			snprintf(why, sizeof why, "Sage already has it as order %s", wsi_jstr(f, "order"));
-			if (wsi_order_posted(r->db, o->store, o->id, o->state, wsi_jstr(f, "order"), wsi_jstr(f, "shipment"),
-					     wsi_jstr(f, "invoice"), wsi_jstr(f, "receipt"), why, &r->e)) {
+			wsi_sage_ids ids = {wsi_jstr(f, "order"), wsi_jstr(f, "shipment"), wsi_jstr(f, "invoice"),
+					    wsi_jstr(f, "receipt"), 0};
+			int m = wsi_order_posted(r->db, &o->as_loaded, &ids, NULL, why, &r->e);
+			if (m < 0) {
 				rc = -1;
 				break;
 			}
-			(*nposted)++;
+			if (m == 0)
+				moved_meanwhile(o);
+			else
+				(*nposted)++;
 			continue;
 		}
 		struct reasons rs = {0};
 		check(r, o, owed, &rs);
-		const char *to = rs.n ? "invalid" : "valid";
 		char why[300];
 		snprintf(why, sizeof why, "%s%s", rs.n ? "checked against Sage: " : "checked against Sage",
 			 rs.n ? rs.code[0] : "");
-		rc = wsi_set_reasons(r->db, o->store, o->id, rs.code, rs.subject, (const char *const *)rs.msg, rs.n, &r->e) ||
-		     wsi_set_state(r->db, o->store, o->id, o->state, to, why, &r->e);
+		/* judged only if nobody moved it since it was loaded (a hold, a new mapping, a post) */
+		int m = wsi_order_judge(r->db, &o->as_loaded, rs.n ? WSI_INVALID : WSI_VALID, why, rs.code, rs.subject,
+					(const char *const *)rs.msg, rs.n, &r->e);
+		rc = m < 0 ? -1 : 0;
 		for (int k = 0; k < rs.n; k++) {
-			if (wsi_verbosity() >= 0)
+			if (m == 1 && wsi_verbosity() >= 0)
 				fprintf(stderr, "%s: %s:%s: %s\n", wsi_prog(), o->store, o->id, rs.msg[k]);
 			free(rs.msg[k]);
 		}
-		if (rs.n)
+		if (m == 0)
+			moved_meanwhile(o);
+		else if (m == 1 && rs.n)
 			(*ninvalid)++;
-		else
+		else if (m == 1) {
+			o->valid = 1;
 			(*nvalid)++;
+		}
 	}
 	json_decref(owed);
 	if (rc || wsi_db_commit(r->db, &r->e)) {
 		wsi_db_rollback(r->db);
 		return -1;
 	}
-	for (size_t i = 0; i < r->n; i++) {
-		char ref[160];
-		wsi_sale_reference(r->o[i].store, r->o[i].id, ref, sizeof ref);
-		if (!json_object_get(r->found, ref)) {
-			/* valid ones only: those with no reasons now */
-			sqlite3_stmt *st = wsi_db_prepare(r->db, "SELECT state FROM orders WHERE store=? AND id=?", &r->e);
-			if (!st)
-				return -1;
-			sqlite3_bind_text(st, 1, r->o[i].store, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, r->o[i].id, -1, SQLITE_STATIC);
-			if (sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "valid"))
-				fprintf(out, "%s:%s\n", r->o[i].store, r->o[i].id);
-			sqlite3_finalize(st);
-		}
-	}
+	for (size_t i = 0; i < r->n; i++)
+		if (r->o[i].valid)
+			fprintf(out, "%s:%s\n", r->o[i].store, r->o[i].id);
 	return 0;
 }
 
