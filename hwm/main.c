@@ -119,6 +119,10 @@ int main(int argc, char **argv)
 		} else if (wsi_time_parse(arg, &t)) {
 			wsi_err("'%s' is not a time: write 2024-05-14T13:20:00Z (or with an offset, or a date)", arg);
 			return WSI_EXIT_USAGE;
+		} else if (t > wsi_now()) {
+			/* a mark in the future would hide every order modified until then */
+			wsi_err("'%s' is later than now: a mark past the clock would skip every order until then", arg);
+			return WSI_EXIT_USAGE;
 		} else {
 			wsi_time_fmt(t, value, sizeof value);
 		}

@@ -161,9 +161,12 @@ static int parse(wsi_config *c, FILE *f, int *has_secret, wsi_error *e)
 			continue;
 		}
 		char *eq = strchr(s, '=');
-		if (!eq)
-			return wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: expected key = value, found '%.40s'",
-					c->path, line, s);
+		if (!eq) {
+			/* only the word that would be the key: the rest may be a secret ("password: …") */
+			int kl = (int)strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+			return wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: expected key = value, found a line starting '%.*s' "
+					"with no '=' (its value is not shown)", c->path, line, kl > 40 ? 40 : kl, s);
+		}
 		*eq = 0;
 		char *key = trim(s), *value = trim(eq + 1);
 		if (!*section)
@@ -227,6 +230,17 @@ wsi_config *wsi_config_load(const char *path, wsi_error *e)
 	}
 	if (parse(c, f, &has_secret, e))
 		goto fail;
+	/* user:password@ in a URL would travel in logs and the runs table: it belongs in its own keys */
+	for (const char *const *sec = (const char *const[]){"store", "sage", NULL}; *sec; sec++) {
+		const char *url = wsi_conf(c, *sec, "url", ""), *auth = strstr(url, "://");
+		if (auth && memchr(auth + 3, '@', strcspn(auth + 3, "/?#"))) {
+			wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [%s] url holds a user name or password: remove it from the URL "
+				 "and put it in %s (see wsi(7))", path, wsi_conf_line(c, *sec, "url"), *sec,
+				 !strcmp(*sec, "sage") ? "[sage] user and [sage] password (or WSI_SAGE_PASSWORD)"
+						       : "[store] key and secret, or token");
+			goto fail;
+		}
+	}
 	if (has_secret && (st.st_mode & 077)) {
 		wsi_fail(e, WSI_EXIT_CONFIG,
 			 "%s holds a secret but is readable by others (mode %03o): run chmod 600 %s, "

@@ -1,5 +1,6 @@
 /* msg.c - messages with the program's name, secrets redacted. */
 #include "msg.h"
+#include <sys/resource.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,9 @@ void wsi_msg_init(const char *p)
 {
 	const char *slash = strrchr(p, '/');
 	prog = slash ? slash + 1 : p;
+	/* every tool starts here: no core dump may hold the secrets it reads */
+	struct rlimit none = {0, 0};
+	setrlimit(RLIMIT_CORE, &none);
 }
 
 const char *wsi_prog(void) { return prog; }

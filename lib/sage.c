@@ -133,8 +133,19 @@ static int sage_error(wsi_sage *s, const char *method, const char *shown, const 
 	const char *msg = wsi_jstr(json_object_get(err, "message"), "value");
 	if (!msg)
 		msg = wsi_jstr(err, "message");
+	char moved[400];
+	if (!msg && r->status >= 300 && r->status <= 399) {
+		/* a redirect is not Sage's answer: say where it points, never an empty reason */
+		char loc[300] = "";
+		if (!wsi_response_header(r, "Location", loc, sizeof loc))
+			snprintf(loc, sizeof loc, "(none given)");
+		snprintf(moved, sizeof moved, "redirected to %.300s: check [sage] url (https?, the right host and path)", loc);
+		msg = moved;
+	}
 	if (!msg)
 		msg = wsi_body_excerpt(r->body, r->len, ex, 200);
+	if (!*msg)
+		msg = "(an empty answer)";
 	snprintf(s->words, sizeof s->words, "%s", msg);
 	const char *hint = r->status == 401 ? " (Sage refused the user or password: check [sage] user and password, "
 					      "and that the user has Web API rights)"
@@ -249,7 +260,8 @@ int wsi_sage_lookup(wsi_sage *s, const char *resource, const char *field, const 
 	return 0;
 }
 
-int wsi_sage_post(wsi_sage *s, const char *path, const char *body, json_t **out, wsi_error *e)
+int wsi_sage_post(wsi_sage *s, const char *path, const char *body, const char *number_field, json_t **out,
+		  wsi_error *e)
 {
 	char *url = NULL, shown[600];
 	wsi_response r;
@@ -263,9 +275,24 @@ int wsi_sage_post(wsi_sage *s, const char *path, const char *body, json_t **out,
 		return wsi_http_outcome_unknown(s->http) ? WSI_SAGE_UNKNOWN : WSI_SAGE_FAILED;
 	if (r.status >= 200 && r.status <= 299) {
 		*out = wsi_json_parse(r.body, r.len, shown, e);
+		long status = r.status;
 		wsi_response_free(&r);
 		/* Sage saved it, but we cannot read what: as good as unknown, found by reference later. */
-		return *out ? WSI_SAGE_CREATED : WSI_SAGE_UNKNOWN;
+		if (!*out)
+			return WSI_SAGE_UNKNOWN;
+		json_t *num = json_object_get(*out, number_field);
+		if ((json_is_string(num) && *json_string_value(num)) || (json_is_integer(num) && json_integer_value(num) > 0))
+			return WSI_SAGE_CREATED;
+		json_decref(*out);
+		*out = NULL;
+		wsi_fail(e, WSI_EXIT_REMOTE, "POST %s: HTTP %ld without %s: whether Sage saved it is found out by reference "
+			 "on the next run", shown, status, number_field);
+		return WSI_SAGE_UNKNOWN;
+	}
+	if (r.status >= 300 && r.status <= 399) {
+		sage_error(s, "POST", shown, &r, WSI_EXIT_CONFIG, e);
+		wsi_response_free(&r);
+		return WSI_SAGE_FAILED; /* a redirect: nothing reached Sage */
 	}
 	int outcome = WSI_SAGE_REFUSED, st = WSI_EXIT_ORDERS;
 	if (r.status == 401 || r.status == 403)

@@ -36,8 +36,10 @@ enum wsi_sage_outcome {
 };
 /* Sage's own words (error.message.value) in the last error it answered. */
 const char *wsi_sage_words(const wsi_sage *s);
-/* POST body to path; returns an outcome as above. */
-int wsi_sage_post(wsi_sage *s, const char *path, const char *body, json_t **out, wsi_error *e);
+/* POST body to path; returns an outcome as above. A 2xx whose entity lacks number_field (the
+ * number Sage gives what it made: "OrderNumber") is not a clear success: WSI_SAGE_UNKNOWN. */
+int wsi_sage_post(wsi_sage *s, const char *path, const char *body, const char *number_field, json_t **out,
+		  wsi_error *e);
 
 /* An OData string literal, quotes doubled and the whole percent-encoded: O'Brien -> %27O%27%27Brien%27.
  * Caller frees. */

@@ -20,6 +20,23 @@ void wsi_sale_reference(const char *store, const char *id, char *buf, size_t n)
 	snprintf(buf, n, "%s:%s", store, id);
 }
 
+size_t wsi_sale_reference_max(const wsi_config *c)
+{
+	const char *field = wsi_sale_reference_field(c);
+	return !strcmp(field, "PurchaseOrderNumber") ? WSI_SAGE_PO_NUMBER_MAX : WSI_SAGE_REFERENCE_MAX;
+}
+
+int wsi_sale_reference_check(const wsi_config *c, const char *store, const char *id, wsi_error *e)
+{
+	size_t len = strlen(store) + 1 + strlen(id), max = wsi_sale_reference_max(c);
+	if (len <= max)
+		return 0;
+	size_t room = max > strlen(id) + 1 ? max - strlen(id) - 1 : 0;
+	return wsi_fail(e, WSI_EXIT_ORDERS, "The reference %s:%s is %zu characters, more than the %zu Sage keeps in %s, "
+			"so Sage could not be asked about it again: give the store a [store] name of at most %zu characters.",
+			store, id, len, max, wsi_sale_reference_field(c), room);
+}
+
 const char *wsi_sale_prepayment(const wsi_config *c)
 {
 	return wsi_conf(c, "sage", "prepayment", "order");
@@ -168,6 +185,9 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 	if (!customer)
 		return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: no Sage customer", store, id), NULL;
 	wsi_sale_reference(store, id, ref, sizeof ref);
+	/* never cut: a cut reference would never be found again, and a retry would post it twice */
+	if (wsi_sale_reference_check(c, store, id, e))
+		return NULL;
 	const char *number = wsi_jstr(canon, "number");
 	snprintf(desc, sizeof desc, "Web order %s (%s)", number ? number : id, ref);
 	const char *created = wsi_jstr(canon, "created");

@@ -15,6 +15,13 @@ typedef struct wsi_sale_numbers {
 const char *wsi_sale_reference_field(const wsi_config *c);
 /* The reference of an order: its key, "STORE:ID". */
 void wsi_sale_reference(const char *store, const char *id, char *buf, size_t n);
+/* What Sage keeps of the field (reference/sage300-webapi.md): OrderReference 60, PurchaseOrderNumber 22. */
+#define WSI_SAGE_REFERENCE_MAX 60
+#define WSI_SAGE_PO_NUMBER_MAX 22
+size_t wsi_sale_reference_max(const wsi_config *c);
+/* 0 if the order's reference fits the field whole, else -1 with a sentence (status 1) naming a
+ * [store] name short enough. */
+int wsi_sale_reference_check(const wsi_config *c, const char *store, const char *id, wsi_error *e);
 
 /* Look up many references in Sage at once; fn(ud, reference, numbers) for each found. */
 typedef int (*wsi_sale_found_fn)(void *ud, const char *reference, const wsi_sale_numbers *n);

@@ -759,7 +759,20 @@ struct file_cx {
 	long bad;
 	const char *path;
 	const char *buf;
+	const char *line_pos; /* the line number carried along: one pass over the file, not one per order */
+	long line_no;
 };
+
+static long file_line(struct file_cx *f, const char *at)
+{
+	if (!f->line_pos || at < f->line_pos) {
+		f->line_pos = f->buf;
+		f->line_no = 1;
+	}
+	for (; f->line_pos < at; f->line_pos++)
+		f->line_no += *f->line_pos == '\n';
+	return f->line_no;
+}
 
 static long line_of(const char *buf, const char *at)
 {
@@ -775,7 +788,7 @@ static int file_order(void *ud, const char *raw, size_t len)
 	wsi_store *s = f->s;
 	char where[600], idb[64];
 	long long mod;
-	snprintf(where, sizeof where, "%s:%ld", f->path, line_of(f->buf, raw));
+	snprintf(where, sizeof where, "%s:%ld", f->path, file_line(f, raw));
 	wsi_error e = {0};
 	json_t *o = wsi_json_parse(raw, len, where, &e);
 	const char *id = o ? wsi_order_raw_id(o, idb, sizeof idb) : NULL;
@@ -810,6 +823,12 @@ static int file_order(void *ud, const char *raw, size_t len)
 		if (print_envelope(s, id, mod, raw, len)) {
 			json_decref(o);
 			return 1;
+		}
+		if (mod > wsi_now() + s->settle) {
+			char t[32];
+			wsi_warn("%s: order %s was modified at %s, later than the clock: staged, but the mark stays at the clock",
+				 where, id, wsi_time_fmt(mod, t, sizeof t));
+			mod = wsi_now(); /* the mark never moves past the clock */
 		}
 		if (mod > f->maxmod)
 			f->maxmod = mod;
@@ -855,7 +874,7 @@ static int fetch_file(wsi_store *s, const wsi_fetch_plan *p)
 		return wsi_fail(s->e, WSI_EXIT_REMOTE, "cannot read %s", path);
 	}
 	buf[len] = 0;
-	struct file_cx f = {s, p, -1, 0, path, buf};
+	struct file_cx f = {s, p, -1, 0, path, buf, NULL, 0};
 	size_t i = wsi_json_ws(buf, len, 0);
 	int rc = 0;
 	if (i < len && buf[i] == '[') {

@@ -222,7 +222,7 @@ static int post_receipt(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_loaded *k, 
 		return -1;
 	}
 	json_t *made = NULL;
-	int out = wsi_sage_post(s, "AR/ARReceiptAndAdjustmentBatches", body, &made, &e);
+	int out = wsi_sage_post(s, "AR/ARReceiptAndAdjustmentBatches", body, "BatchNumber", &made, &e);
 	free(body);
 	if (out == WSI_SAGE_CREATED) {
 		char number[32] = "";
@@ -376,7 +376,7 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const wsi_loaded *k
 		return rc;
 	}
 	json_t *made = NULL;
-	int out = wsi_sage_post(s, "OE/OEOrders", body, &made, &e);
+	int out = wsi_sage_post(s, "OE/OEOrders", body, "OrderNumber", &made, &e);
 	free(body);
 	rc = 0;
 	if (out == WSI_SAGE_CREATED) {

@@ -326,6 +326,9 @@ static int ahead(const char *kind, const char *value, const char *old)
 	return la != lb ? la > lb : strcmp(value, old) > 0;
 }
 
+/* How far a store's clock may run ahead of ours before its mark is refused. */
+#define WSI_CLOCK_SKEW 300
+
 static int stage_mark(struct stage *s, struct envelope *env, const char *where)
 {
 	json_t *m = json_loadb(env->mark.p, env->mark.n, 0, NULL);
@@ -343,6 +346,11 @@ static int stage_mark(struct stage *s, struct envelope *env, const char *where)
 	if (mod) {
 		if (wsi_time_parse(mod, &t)) {
 			wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: the mark's \"modified\" is not a time", where);
+			goto out;
+		}
+		if (t > wsi_now() + WSI_CLOCK_SKEW) {
+			wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: the mark's \"modified\" %s is later than now: refused (a mark past "
+				 "the clock would skip every order until then)", where, mod);
 			goto out;
 		}
 		kind = "time";

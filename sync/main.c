@@ -148,7 +148,7 @@ static int run(wsi_cli *cli, const char *jobs)
 	wsi_config_free(cfg);
 	/* the lock lives beside the database: one run per database at a time */
 	snprintf(lock_path, sizeof lock_path, "%s.lock", db_path);
-	int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600); /* a symlink is never followed */
 	if (lock < 0) {
 		wsi_err("cannot open the lock %s: %s", lock_path, strerror(errno));
 		return WSI_EXIT_LOCAL;

@@ -93,6 +93,9 @@ static void fix(const char *code, const char *subject, long n, FILE *f)
 		fprintf(f, "%ld %s whose %s: fix the order in the store, and it comes again", n, orders,
 			!strcmp(code, "total-mismatch") ? "totals do not add up"
 			: !strcmp(code, "unreadable") ? "amounts could not be read" : "quantities are not positive");
+	else if (!strcmp(code, "reference-too-long"))
+		fprintf(f, "%ld %s whose reference (store %s, then the order id) is longer than Sage keeps: give the store a "
+			"shorter [store] name", n, orders, s);
 	else if (!strcmp(code, "currency-mismatch"))
 		fprintf(f, "%ld %s in another currency than customer %s: map them to a customer in that currency", n, orders, s);
 	else if (!strcmp(code, "sage-refused"))

@@ -20,7 +20,7 @@ like "$(wsi-hwm)" "^shop	time	2026-11-27T10:30:00Z	.*	[^	]+ \(wsi-hwm\)$" "set b
 is "$(q "select count(*) from orders where recheck<>0")" 120 "orders downloaded since TIME flagged for a check against Sage"
 is "$(q 'select since||" "||orders from rechecks')" "2026-11-27T10:30:00Z 120" "the recheck is recorded"
 q "update orders set recheck=0; update orders set posted_at='2026-11-27T12:40:00Z' where id in ('1000','1001')"
-wsi-hwm set 2026-11-27T12:30:00Z 2>/dev/null
+WSI_NOW=2026-11-27T12:45:00Z wsi-hwm set 2026-11-27T12:30:00Z 2>/dev/null
 is "$(q "select group_concat(id) from orders where recheck<>0")" "1000,1001" "only orders downloaded, modified or posted since TIME are flagged"
 wsi-hwm set 2026-11-27T10:30:00Z 2>/dev/null
 

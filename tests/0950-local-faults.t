@@ -44,11 +44,11 @@ sed -i "s|^path = .*|path = $T/wsi.db|" wsi.conf
 python3 -c 'import sqlite3, time; c = sqlite3.connect("wsi.db", isolation_level=None); c.execute("BEGIN IMMEDIATE"); open("held", "w").close(); time.sleep(3)' &
 holder=$!
 while [ ! -e held ]; do sleep 0.05; done
-out=$(echo '{"mark":{"store":"shop","modified":"2030-01-01T00:00:00Z"}}' | WSI_BUSY_TIMEOUT_MS=300 wsi-stage 2>&1); rc=$?
+out=$(echo '{"mark":{"store":"shop","modified":"2026-01-01T00:00:00Z"}}' | WSI_BUSY_TIMEOUT_MS=300 wsi-stage 2>&1); rc=$?
 is "$rc" 5 "the database held by another run: exit 5 after the wait"
 like "$out" "another wsi run holds the database" "says so"
 start=$(date +%s)
-echo '{"mark":{"store":"shop","modified":"2030-01-01T00:00:00Z"}}' | WSI_BUSY_TIMEOUT_MS=10000 wsi-stage 2>/dev/null; rc=$?
+echo '{"mark":{"store":"shop","modified":"2026-01-01T00:00:00Z"}}' | WSI_BUSY_TIMEOUT_MS=10000 wsi-stage 2>/dev/null; rc=$?
 is "$rc" 0 "with a longer wait it goes on when the other run ends"
 wait "$holder"
 

@@ -464,6 +464,10 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(float(fault['delay']))
             if fault.get('drop'):
                 return self.drop()
+            if fault.get('status') and 'body' in fault:
+                # any answer as given: a 2xx without the number, a redirect with its Location
+                hdrs = {'Location': fault['location']} if fault.get('location') else None
+                return self.send(int(fault['status']), fault['body'], hdrs)
             if fault.get('status') and not fault.get('commit_then_drop'):
                 code = fault.get('code', {401: 'Unauthorized', 429: 'TooManyRequests', 503: 'InternalServerError'}.get(fault['status'], 'InternalServerError'))
                 headers = {'Retry-After': str(fault.get('retry_after', 1))} if fault['status'] in (429, 503) else None

@@ -250,6 +250,9 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 		add(rs, "unreadable", NULL, "The order as downloaded could not be read: fix it in the store, and it comes again.");
 		return;
 	}
+	wsi_error too_long = {0};
+	if (wsi_sale_reference_check(r->cfg, o->store, o->id, &too_long))
+		add(rs, "reference-too-long", o->store, "%s", too_long.msg);
 	json_array_foreach(json_object_get(c, "lines"), i, l) {
 		const json_t *mi = json_array_get(json_object_get(m, "items"), i);
 		const char *sku = wsi_jstr(l, "sku"), *to = wsi_jstr(mi, "to"), *name = wsi_jstr(l, "name");
