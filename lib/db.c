@@ -55,8 +55,7 @@ static const char *migrations[] = {
 	/* 1 -> 2: which mapping entries mapped each order */
 	"ALTER TABLE orders ADD COLUMN mapped TEXT;",
 	/* 2 -> 3: every move a compare-and-set (rev); receipts claimed like orders */
-	"ALTER TABLE orders ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE orders ADD COLUMN receipt_claimed TEXT;",
+	"ALTER TABLE orders ADD COLUMN rev INTEGER NOT NULL DEFAULT 0; ALTER TABLE orders ADD COLUMN receipt_claimed TEXT;",
 };
 
 int wsi_db_fail(sqlite3 *db, wsi_error *e, const char *what)
