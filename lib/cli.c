@@ -1,5 +1,6 @@
 /* cli.c - one way to start for every tool. */
 #include "cli.h"
+#include <string.h>
 #include "db.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,4 +45,14 @@ void wsi_cli_open(wsi_cli *cli, wsi_config **cfg, sqlite3 **db)
 		wsi_config_free(*cfg);
 		exit(wsi_report(&e));
 	}
+}
+
+void wsi_cli_long_names(int argc, char **argv)
+{
+	static char h[] = "-h", v[] = "-V";
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help"))
+			argv[i] = h;
+		else if (!strcmp(argv[i], "--version"))
+			argv[i] = v;
 }

@@ -707,6 +707,7 @@ int main(int argc, char **argv)
 	long jobs = 1;
 	struct ctx c = {0};
 	wsi_msg_init("wsi-post");
+	wsi_cli_long_names(argc, argv);
 	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "anj:")) != -1) {
 		if (wsi_cli_opt(&cli, opt, optarg, usage))
 			continue;

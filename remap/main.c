@@ -217,6 +217,7 @@ int main(int argc, char **argv)
 	wsi_cli cli = {0};
 	int opt, all = 0;
 	wsi_msg_init("wsi-remap");
+	wsi_cli_long_names(argc, argv);
 	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "a")) != -1) {
 		if (wsi_cli_opt(&cli, opt, optarg, usage))
 			continue;

@@ -449,6 +449,7 @@ int main(int argc, char **argv)
 	int opt;
 	long batch = 500;
 	wsi_msg_init("wsi-stage");
+	wsi_cli_long_names(argc, argv);
 	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "b:")) != -1) {
 		if (wsi_cli_opt(&cli, opt, optarg, usage))
 			continue;

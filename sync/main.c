@@ -222,6 +222,7 @@ int main(int argc, char **argv)
 	int opt, tsv = 0;
 	const char *jobs = NULL;
 	wsi_msg_init("wsi-sync");
+	wsi_cli_long_names(argc, argv);
 	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "j:t")) != -1) {
 		if (wsi_cli_opt(&cli, opt, optarg, usage))
 			continue;

@@ -435,6 +435,7 @@ int main(int argc, char **argv)
 	wsi_cli cli = {0};
 	int opt, all = 0, listing = 0;
 	wsi_msg_init("wsi-validate");
+	wsi_cli_long_names(argc, argv);
 	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "al")) != -1) {
 		if (wsi_cli_opt(&cli, opt, optarg, usage))
 			continue;
