@@ -1,9 +1,9 @@
 /* cli.c - one way to start for every tool. */
 #include "cli.h"
-#include <string.h>
 #include "db.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int wsi_cli_opt(wsi_cli *cli, int opt, const char *arg, void (*usage)(FILE *))
 {

@@ -15,10 +15,10 @@ typedef struct wsi_cli {
 	int verbosity;
 } wsi_cli;
 
-/* Handle one common option. Returns 1 if handled, 0 if not common; exits for -h/-V
- * after calling usage(stdout). */
 /* --help and --version, for the tools that parse with getopt(3): read as -h and -V. */
 void wsi_cli_long_names(int argc, char **argv);
+/* Handle one common option. Returns 1 if handled, 0 if not common; exits for -h/-V
+ * after calling usage(stdout). */
 int wsi_cli_opt(wsi_cli *cli, int opt, const char *arg, void (*usage)(FILE *));
 /* Load the config and open the database as the tool needs (db may be NULL to skip).
  * On failure prints the message and exits with its status. */

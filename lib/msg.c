@@ -1,10 +1,10 @@
 /* msg.c - messages with the program's name, secrets redacted. */
 #include "msg.h"
-#include <sys/resource.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define MAX_SECRETS 8
 static const char *prog = "wsi";

@@ -39,10 +39,11 @@ int wsi_order_load(sqlite3 *db, const char *store, const char *id, wsi_loaded *o
 void wsi_order_from_row(wsi_loaded *o, const char *store, const char *id, sqlite3_stmt *st, int col);
 
 /* Move o to `to`, logging `why`, if it is still as loaded; inside the caller's transaction.
- * Reasons (codes[i], subjects[i] (may be NULL), messages[i]; n may be 0) replace the order's own
- * when reasons is non-zero. 1 moved (o holds the new state and revision), 0 another run moved it
- * first (o->state is what it is now, nothing was written), -1 error. */
+ * 1 moved (o holds the new state and revision), 0 another run moved it first (o->state is what
+ * it is now, nothing was written), -1 error. */
 int wsi_order_move(sqlite3 *db, wsi_loaded *o, int to, const char *why, wsi_error *e);
+/* The same, and when it moves, the order's reasons replaced by these (codes[i], subjects[i] (may
+ * be NULL), messages[i]; n may be 0). */
 int wsi_order_judge(sqlite3 *db, wsi_loaded *o, int to, const char *why, const char *const *codes,
 		    const char *const *subjects, const char *const *messages, int n, wsi_error *e);
 /* The same move in a transaction of its own. */

@@ -661,7 +661,13 @@ static int pending_receipts(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		wsi_loaded k;
 		wsi_order_from_row(&k, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), st, 2);
-		add_key(&r, &k);
+		if (add_key(&r, &k)) {
+			sqlite3_finalize(st);
+			json_decref(young);
+			json_decref(r.listed);
+			free(r.k);
+			return wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
+		}
 		if (sqlite3_column_int(st, 5)) {
 			char ref[160];
 			wsi_sale_reference(k.store, k.id, ref, sizeof ref);

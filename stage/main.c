@@ -379,17 +379,20 @@ static int stage_mark(struct stage *s, struct envelope *env, const char *where)
 	char sk[96];
 	snprintf(sk, sizeof sk, "%s\t%s", store, kind);
 	const char *mine = wsi_jstr(s->marks_set, sk);
-	if (from && !(json_is_null(from) ? !had : had && json_is_string(from) && !strcmp(json_string_value(from), old.value)) &&
-	    !(had && mine && !strcmp(mine, old.value))) {
-		wsi_warn("the %s mark of %s was %s during this run (%s by %s): left as set, not moved to %s", kind, store,
-			 had ? "set" : "reset", had ? old.value : "now unset", had ? old.set_by : "a person", value);
+	int as_fetched = json_is_null(from) ? !had : had && json_is_string(from) && !strcmp(json_string_value(from), old.value);
+	if (from && !as_fetched && !(had && mine && !strcmp(mine, old.value))) {
+		if (had)
+			wsi_warn("the %s mark of %s was set during this run (to %s by %s): left as set, not moved to %s", kind,
+				 store, old.value, old.set_by, value);
+		else
+			wsi_warn("the %s mark of %s was reset during this run: left unset, not moved to %s", kind, store, value);
 		rc = 0;
 		goto out;
 	}
-	if ((!had || ahead(kind, value, old.value)) &&
-	    wsi_mark_set(s->db, store, kind, value, wsi_prog(), "read whole up to here", &s->e))
+	int forward = !had || ahead(kind, value, old.value);
+	if (forward && wsi_mark_set(s->db, store, kind, value, wsi_prog(), "read whole up to here", &s->e))
 		goto out;
-	json_object_set_new(s->marks_set, sk, json_string((!had || ahead(kind, value, old.value)) ? value : old.value));
+	json_object_set_new(s->marks_set, sk, json_string(forward ? value : old.value));
 	s->n_marks++;
 	rc = commit(s);
 out:

@@ -26,11 +26,9 @@ static void usage(FILE *f)
 }
 
 struct order {
-	char store[WSI_STORE_SIZE], id[WSI_ID_SIZE];
-	wsi_loaded as_loaded;     /* the compare of the move this run makes */
+	wsi_loaded k;             /* its key, and the compare of the move this run makes */
 	int valid;                /* this run's answer */
 	json_t *canon, *mapped;
-	char content_hash[40];
 };
 
 struct run {
@@ -75,10 +73,10 @@ static int load(struct run *r, int all, int argc, char **argv)
 {
 	sqlite3_stmt *st;
 	if (all) {
-		st = wsi_db_prepare(r->db, "SELECT store, id, state, canonical, mapped, content_hash, rev, recheck FROM orders"
+		st = wsi_db_prepare(r->db, "SELECT store, id, state, rev, recheck, canonical, mapped FROM orders"
 					   " WHERE state IN ('mapped','invalid','failed') ORDER BY store, id", &r->e);
 	} else {
-		st = wsi_db_prepare(r->db, "SELECT store, id, state, canonical, mapped, content_hash, rev, recheck FROM orders"
+		st = wsi_db_prepare(r->db, "SELECT store, id, state, rev, recheck, canonical, mapped FROM orders"
 					   " WHERE store=? AND id=?", &r->e);
 	}
 	if (!st)
@@ -116,7 +114,7 @@ static int load(struct run *r, int all, int argc, char **argv)
 			return wsi_db_fail(r->db, &r->e, "cannot read orders");
 		}
 		const char *state = (const char *)sqlite3_column_text(st, 2);
-		const char *mapped = (const char *)sqlite3_column_text(st, 4);
+		const char *mapped = (const char *)sqlite3_column_text(st, 6);
 		if (strcmp(state, "mapped") && strcmp(state, "invalid") && strcmp(state, "valid") && strcmp(state, "failed")) {
 			wsi_warn("%s:%s is %s: %s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), state,
 				 !strcmp(state, "staged") ? "map it first (wsi-remap)" : "not checked");
@@ -133,15 +131,9 @@ static int load(struct run *r, int all, int argc, char **argv)
 		}
 		struct order *o = &r->o[r->n++];
 		memset(o, 0, sizeof *o);
-		snprintf(o->store, sizeof o->store, "%s", sqlite3_column_text(st, 0));
-		snprintf(o->id, sizeof o->id, "%s", sqlite3_column_text(st, 1));
-		o->as_loaded.state = wsi_state_parse(state);
-		o->as_loaded.rev = sqlite3_column_int64(st, 6);
-		o->as_loaded.recheck = sqlite3_column_int64(st, 7);
-		snprintf(o->as_loaded.store, sizeof o->as_loaded.store, "%s", o->store);
-		snprintf(o->as_loaded.id, sizeof o->as_loaded.id, "%s", o->id);
-		snprintf(o->content_hash, sizeof o->content_hash, "%s", sqlite3_column_text(st, 5));
-		o->canon = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+		wsi_order_from_row(&o->k, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+				   st, 2);
+		o->canon = json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL);
 		o->mapped = mapped ? json_loads(mapped, 0, NULL) : json_object();
 	}
 	sqlite3_finalize(st);
@@ -171,7 +163,7 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		if (wsi_jstr(pay, "code"))
 			json_object_set_new(codes, wsi_jstr(pay, "code"), json_true());
 		char ref[160];
-		wsi_sale_reference(o->store, o->id, ref, sizeof ref);
+		wsi_sale_reference(o->k.store, o->k.id, ref, sizeof ref);
 		json_array_append_new(refs, json_string(ref));
 	}
 	struct { json_t *set; const char *res, *field, *select; wsi_sage_row_fn fn; } ask[] = {
@@ -251,8 +243,8 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 		return;
 	}
 	wsi_error too_long = {0};
-	if (wsi_sale_reference_check(r->cfg, o->store, o->id, &too_long))
-		add(rs, "reference-too-long", o->store, "%s", too_long.msg);
+	if (wsi_sale_reference_check(r->cfg, o->k.store, o->k.id, &too_long))
+		add(rs, "reference-too-long", o->k.store, "%s", too_long.msg);
 	json_array_foreach(json_object_get(c, "lines"), i, l) {
 		const json_t *mi = json_array_get(json_object_get(m, "items"), i);
 		const char *sku = wsi_jstr(l, "sku"), *to = wsi_jstr(mi, "to"), *name = wsi_jstr(l, "name");
@@ -352,8 +344,8 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 /* Another run moved it after this one loaded it: its move wins. */
 static void moved_meanwhile(const struct order *o)
 {
-	wsi_warn("%s:%s: moved by another run meanwhile (it is now %s): left as it is", o->store, o->id,
-		 wsi_state_name(o->as_loaded.state));
+	wsi_warn("%s:%s: moved by another run meanwhile (it is now %s): left as it is", o->k.store, o->k.id,
+		 wsi_state_name(o->k.state));
 }
 
 static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *nposted)
@@ -363,7 +355,7 @@ static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *
 	for (size_t i = 0; i < r->n && !rc; i++) {
 		struct order *o = &r->o[i];
 		char ref[160];
-		wsi_sale_reference(o->store, o->id, ref, sizeof ref);
+		wsi_sale_reference(o->k.store, o->k.id, ref, sizeof ref);
 		json_t *f = json_object_get(r->found, ref);
 		if (f) {
 			/* Sage has it already: recorded as posted, never posted again */
@@ -371,7 +363,7 @@ static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *
 			snprintf(why, sizeof why, "Sage already has it as order %s", wsi_jstr(f, "order"));
 			wsi_sage_ids ids = {wsi_jstr(f, "order"), wsi_jstr(f, "shipment"), wsi_jstr(f, "invoice"),
 					    wsi_jstr(f, "receipt"), 0};
-			int m = wsi_order_posted(r->db, &o->as_loaded, &ids, NULL, why, &r->e);
+			int m = wsi_order_posted(r->db, &o->k, &ids, NULL, why, &r->e);
 			if (m < 0) {
 				rc = -1;
 				break;
@@ -388,12 +380,12 @@ static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *
 		snprintf(why, sizeof why, "%s%s", rs.n ? "checked against Sage: " : "checked against Sage",
 			 rs.n ? rs.code[0] : "");
 		/* judged only if nobody moved it since it was loaded (a hold, a new mapping, a post) */
-		int m = wsi_order_judge(r->db, &o->as_loaded, rs.n ? WSI_INVALID : WSI_VALID, why, rs.code, rs.subject,
+		int m = wsi_order_judge(r->db, &o->k, rs.n ? WSI_INVALID : WSI_VALID, why, rs.code, rs.subject,
 					(const char *const *)rs.msg, rs.n, &r->e);
 		rc = m < 0 ? -1 : 0;
 		for (int k = 0; k < rs.n; k++) {
 			if (m == 1 && wsi_verbosity() >= 0)
-				fprintf(stderr, "%s: %s:%s: %s\n", wsi_prog(), o->store, o->id, rs.msg[k]);
+				fprintf(stderr, "%s: %s:%s: %s\n", wsi_prog(), o->k.store, o->k.id, rs.msg[k]);
 			free(rs.msg[k]);
 		}
 		if (m == 0)
@@ -412,7 +404,7 @@ static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *
 	}
 	for (size_t i = 0; i < r->n; i++)
 		if (r->o[i].valid)
-			fprintf(out, "%s:%s\n", r->o[i].store, r->o[i].id);
+			fprintf(out, "%s:%s\n", r->o[i].k.store, r->o[i].k.id);
 	return 0;
 }
 
