@@ -15,6 +15,35 @@ const char *wsi_order_default_post_statuses(const char *source)
 	return "processing,completed";
 }
 
+struct key_fields { json_t *o; };
+
+static int key_field(void *ud, const char *k, size_t kl, const char *v, size_t vl)
+{
+	static const char *const wanted[] = {"id", "updated_at", "date_modified_gmt", "date_created_gmt"};
+	struct key_fields *f = ud;
+	for (size_t i = 0; i < sizeof wanted / sizeof *wanted; i++) {
+		if (kl != strlen(wanted[i]) || strncmp(k, wanted[i], kl) || json_object_get(f->o, wanted[i]))
+			continue;
+		json_t *val = json_loadb(v, vl, JSON_DECODE_ANY, NULL);
+		/* an id of digits too long for an integer is still an id */
+		if (!val && vl > 0 && vl <= 64 && strspn(v, "0123456789") == vl)
+			val = json_stringn(v, vl);
+		if (val)
+			json_object_set_new(f->o, wanted[i], val);
+	}
+	return 0;
+}
+
+json_t *wsi_order_raw_key_fields(const char *raw, size_t len)
+{
+	struct key_fields f = {json_object()};
+	if (wsi_json_members(raw, len, key_field, &f) || !json_object_get(f.o, "id")) {
+		json_decref(f.o);
+		return NULL;
+	}
+	return f.o;
+}
+
 const char *wsi_order_raw_id(const json_t *raw, char *buf, size_t n)
 {
 	const char *id = wsi_jtext(raw, "id", buf, n);

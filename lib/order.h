@@ -11,6 +11,10 @@ json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
 const char *wsi_order_default_post_statuses(const char *source);
 /* The order's id as the store gives it ("727", "5554292719956"), or NULL. */
 const char *wsi_order_raw_id(const json_t *raw, char *buf, size_t n);
+/* An order jansson cannot read whole (a \u0000, a lone surrogate, a duplicate key, a huge
+ * number) still names itself: its id and modification times, read from the raw span alone, as a
+ * small object for wsi_order_raw_id and wsi_order_raw_modified. NULL if even they cannot be read. */
+json_t *wsi_order_raw_key_fields(const char *raw, size_t len);
 /* The order's modification time in UTC seconds, from the raw order; -1 if absent/bad. */
 int wsi_order_raw_modified(const char *source, const json_t *raw, long long *epoch);
 /* The canonical order as text (*text, caller frees) and the hash of what would be posted

@@ -27,6 +27,7 @@ struct wsi_store {
 	/* the run */
 	FILE *out;
 	const char *mark_from;
+	int64_t future;      /* orders modified after this are named in a warning (0: none) */
 	wsi_fetch_stats *st;
 	wsi_error *e;
 	int64_t now;         /* the store's clock, from its Date header */
@@ -307,11 +308,17 @@ static int on_order(void *ud, const char *raw, size_t len)
 	long long mod;
 	p->items++;
 	json_t *o = wsi_json_parse(raw, len, p->where, s->e);
-	if (!o) {
+	int unreadable = !o;
+	/* one order jansson cannot read is one bad order, not a blocked store: passed on whole by its id,
+	 * for wsi-stage to keep as unreadable */
+	if (unreadable && !(o = wsi_order_raw_key_fields(raw, len))) {
 		p->failed = 1;
 		return 1;
 	}
 	const char *id = wsi_order_raw_id(o, idb, sizeof idb);
+	if (unreadable && id)
+		wsi_warn("%s: order %s cannot be read (%s): passed on as it is, to be kept as unreadable", p->where, id,
+			 strstr(s->e->msg, "not valid JSON: ") ? strstr(s->e->msg, "not valid JSON: ") + 16 : s->e->msg);
 	if (!json_is_object(o) || !id) {
 		wsi_fail(s->e, WSI_EXIT_REMOTE, "%s: order %ld of the page has no id", p->where, p->items);
 		goto bad;
@@ -320,6 +327,11 @@ static int on_order(void *ud, const char *raw, size_t len)
 		wsi_fail(s->e, WSI_EXIT_REMOTE, "%s: order %s has no readable modification time (%s)", p->where, id,
 			 s->kind == SHOPIFY || !strcmp(s->source, "shopify") ? "updated_at" : "date_modified_gmt");
 		goto bad;
+	}
+	if (s->future && mod > s->future) {
+		char t[32];
+		wsi_warn("%s: order %s was modified at %s, later than the store's clock: staged, but no mark goes past the clock",
+			 p->where, id, wsi_time_fmt(mod, t, sizeof t));
 	}
 	if (p->since_id && idcmp(id, p->since_id) <= 0) {
 		json_decref(o);
@@ -659,6 +671,21 @@ static int probe(wsi_store *s, const wsi_fetch_plan *p, int64_t *lower, long *co
 	return 0;
 }
 
+/* Orders modified after the store's clock (a wrong clock, a bad import) lie beyond every stretch:
+ * read them too, named in a warning, with no mark line (the mark never passes the clock). */
+static int fetch_future(wsi_store *s)
+{
+	s->future = s->now + s->settle;
+	long n = 0;
+	if (s->kind == SHOPIFY && shopify_count(s, s->future + 1, -1, &n))
+		return -1;
+	int rc = s->kind != SHOPIFY || n > 0
+		? (s->kind == SHOPIFY ? shopify_stretch(s, s->future + 1, -1, &n) : woo_stretch(s, s->future + 1, -1, NULL, &n))
+		: 0;
+	s->future = 0;
+	return rc < 0 ? -1 : 0; /* changed while read: the next run reads them again */
+}
+
 static int fetch_time(wsi_store *s, const wsi_fetch_plan *p)
 {
 	int64_t lower = p->have_lower ? p->lower : -1;
@@ -674,7 +701,7 @@ static int fetch_time(wsi_store *s, const wsi_fetch_plan *p)
 		return p->marks ? print_mark_time(s, end) : 0;
 	}
 	if (lower >= end)
-		return 0;
+		return fetch_future(s);
 	int64_t width = end - lower;
 	if (count > s->stretch && count > 0)
 		width = width / (count / s->stretch + 1) + 1;
@@ -705,7 +732,7 @@ static int fetch_time(wsi_store *s, const wsi_fetch_plan *p)
 		if (n < s->stretch / 2 && width < INT64_MAX / 4)
 			width *= 2;
 	}
-	return 0;
+	return fetch_future(s);
 }
 
 static int fetch_id(wsi_store *s, const wsi_fetch_plan *p)

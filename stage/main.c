@@ -240,11 +240,10 @@ static int stage_order(struct stage *s, struct envelope *env, const char *where)
 	}
 
 	/* Changed or new: parse and derive. */
-	json_t *raw = wsi_json_parse(env->order.p, env->order.n, where, &s->e);
-	if (!raw)
-		return -1;
+	/* an order that cannot be read is kept raw as unreadable: one bad order, and the mark goes on */
 	wsi_error ce = {0};
-	json_t *canon = wsi_order_canonical(source, raw, &ce);
+	json_t *raw = wsi_json_parse(env->order.p, env->order.n, "the order", &ce);
+	json_t *canon = raw ? wsi_order_canonical(source, raw, &ce) : NULL;
 	json_decref(raw);
 	int unreadable = canon == NULL;
 	if (unreadable) {

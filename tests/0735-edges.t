@@ -35,6 +35,37 @@ is "$(q "select state||' '||code from orders join reasons using(store,id) where 
 like "$(cat err.txt)" "more than the 60 Sage keeps in OrderReference.*name of at most 41 characters" "the reason names a short enough store name"
 write_conf woocommerce
 
+# a hostile order is one bad order, not a blocked store: kept raw as unreadable, the mark goes on
+new_order 40001 "o['customer_note'] = 'a\x00b'"
+new_order 40002 "o['customer_note'] = '\ud800'"
+new_order 40003 "o['meta_data'] = [{'id': 1, 'key': 'big', 'value': 10**20}]"
+new_order 40004
+advance
+before=$(wsi-hwm | cut -f3)
+wsi-fetch 2>fetch.err | wsi-stage >keys.txt 2>stage.err; rc=$?
+is "$rc" 1 "unreadable orders: exit 1"
+is "$(q "select group_concat(id||':'||state, ' ') from orders where id between '40001' and '40004' order by id")" \
+	"40001:invalid 40002:invalid 40003:invalid 40004:staged" "each readable order is staged, each unreadable one invalid"
+is "$(q "select count(*) from reasons where code='unreadable' and id in ('40001','40002','40003')")" 3 "with the reason unreadable"
+is "$(q "select length(raw) > 100 from orders where id='40001'")" 1 "kept raw"
+like "$(cat fetch.err)" "order 40001 cannot be read" "the message names the order, not a byte"
+unlike "$(wsi-hwm | cut -f3)" "^$before\$" "the mark moves past them"
+like "$(wsi-sync waiting)" "shop:40001" "they wait for a person"
+
+# an order modified after the store's clock is fetched, named, staged; the mark stays at the clock
+python3 - "$TESTS/fixtures/lamp-orders.json" <<'PY' >"$T/future-order.json"
+import json, sys
+o = [x for x in json.load(open(sys.argv[1])) if x['id'] == 10232][0]
+o['id'] = 40099; o['number'] = '40099'; o['date_modified_gmt'] = '2099-01-01T00:00:00'; o['date_modified'] = '2099-01-01T00:00:00'
+print(json.dumps({'orders': [o], 'touch': False}))
+PY
+curl -s -X POST -H 'Content-Type: application/json' --data-binary @"$T/future-order.json" "$SIM/_sim/orders" >/dev/null
+advance
+wsi-fetch 2>fetch.err | wsi-stage >/dev/null 2>&1
+like "$(cat fetch.err)" "order 40099 was modified at 2099-01-01T00:00:00Z, later than the store's clock" "a REST order from the future is named"
+is "$(state_of 40099)" staged "and staged"
+like "$(wsi-hwm | cut -f3)" "^2026-" "the mark stays at the store's clock"
+
 # marks past the clock are refused
 out=$(wsi-hwm set 2099-01-01T00:00:00Z 2>&1); rc=$?
 is "$rc" 2 "wsi-hwm set in the future: refused"

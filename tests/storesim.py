@@ -210,7 +210,8 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing --
     def send(self, status, body, ctype='application/json; charset=UTF-8', headers=None, fault=None):
-        data = body if isinstance(body, bytes) else body.encode()
+        # surrogatepass: a lone surrogate in an order goes out as the bad bytes a broken store sends
+        data = body if isinstance(body, bytes) else body.encode('utf-8', 'surrogatepass')
         self.send_response_only(status)
         self.send_header('Date', http_date(self.st.clock))
         self.send_header('Server', self.server_version)
