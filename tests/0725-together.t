@@ -71,4 +71,20 @@ wsi-hwm set 2026-11-20T00:00:00Z 2>/dev/null
 wait "$spid"
 is "$(wsi-hwm | cut -f3)" "2026-11-20T00:00:00Z" "the mark a person set during the run stays"
 like "$(cat sync.err)" "mark of shop was set during this run" "and the stage says it left it"
+# wsi-stage holds no lock while its input is slow: a second stage and a remap add run beside it
+new_order 30003
+new_order 30004
+advance
+wsi-fetch >env.txt 2>/dev/null
+{ grep '"id":"30003"' env.txt; sleep 3; grep -v '"id":"30003"' env.txt; } | wsi-stage >slow.keys 2>slow.err &
+slow=$!
+sleep 1
+WSI_BUSY_TIMEOUT_MS=1000 wsi-stage <env.txt >/dev/null 2>fast.err; rc=$?
+is "$rc" 0 "a second wsi-stage fed at once finishes"
+WSI_BUSY_TIMEOUT_MS=1000 wsi-remap add shipvia flat_rate UPS 2>remap.err; rc=$?
+is "$rc" 0 "wsi-remap add beside a slow stage does not wait on it"
+wait "$slow"; rc=$?
+is "$rc" 0 "the slow stage finishes too"
+unlike "$(cat fast.err slow.err remap.err)" "UNIQUE|locked" "no constraint error, no lock error"
+is "$(q "select count(*) from orders where id in ('30003','30004')")" 2 "each order staged once"
 done_testing

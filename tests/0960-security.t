@@ -40,6 +40,9 @@ wsi-validate -a -v -v >>all.out 2>&1
 wsi-post -a -v -v >>all.out 2>&1
 wsi-sync -v >>all.out 2>&1
 wsi-sync status >>all.out 2>&1
+# every view too: waiting, each order shown whole, the mark log, the mapping list
+{ wsi-sync waiting; wsi-sync waiting -t; wsi-hwm; wsi-hwm log; wsi-remap list; wsi-validate -l; } >>all.out 2>&1
+for k in $(sqlite3 wsi.db "select store||':'||id from orders"); do wsi-sync show "$k" >>all.out 2>&1; done
 is "$(grep -c 'shpat_test\|sage-test-pw\|wrong-pw-123' all.out)" 0 "no secret in anything the tools printed ($(wc -l <all.out) lines, -v -v)"
 is "$(sqlite3 wsi.db .dump | grep -c 'shpat_test\|sage-test-pw\|wrong-pw-123')" 0 "nor in the database"
 like "$(cat all.out)" "HTTP 401 Unauthorized: Invalid user ID or password" "a refused Sage password is reported (without the password)"
