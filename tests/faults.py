@@ -20,6 +20,7 @@ ap.add_argument('--rounds', type=int, default=20)
 ap.add_argument('--seed', type=int, default=None)
 ap.add_argument('--prepayment', default='receipt', choices=['order', 'receipt'])
 ap.add_argument('--keep', action='store_true', help='keep the work directory')
+ap.add_argument('--together', type=float, default=0.3, help='share of rounds where tools run beside wsi-sync')
 a = ap.parse_args()
 seed = a.seed if a.seed is not None else random.randrange(1 << 30)
 rnd = random.Random(seed)
@@ -78,6 +79,54 @@ def sync(kill_after=None):
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
         return p.wait()
+
+
+def spawn(*cmd):
+    return subprocess.Popen(list(cmd), env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+
+
+held = []  # orders a person held during a round: released when the faults stop
+
+
+def unposted_key():
+    db = sqlite3.connect(os.path.join(tmp, 'wsi.db'))
+    try:
+        rows = db.execute("select store||':'||id from orders where state in ('staged','mapped','valid','invalid','failed')").fetchall()
+    finally:
+        db.close()
+    return rnd.choice(rows)[0] if rows else None
+
+
+def beside(kind):
+    """A person beside cron: other tools run while wsi-sync runs, Sage slowed so that they overlap."""
+    ctl(sage, '/_sim/latency', {'seconds': rnd.choice([0.02, 0.05])})
+    procs_ = [spawn('wsi-sync')]
+    time.sleep(rnd.uniform(0, 0.8))
+    if kind == 'two-posts':
+        procs_ += [spawn('wsi-post', '-a', '-j', '2'), spawn('wsi-post', '-a')]
+    elif kind == 'post-beside-sync':
+        procs_ += [spawn('wsi-post', '-a', '-j', '4')]
+    elif kind == 'validate-beside-post':
+        procs_ += [spawn('wsi-validate', '-a'), spawn('wsi-post', '-a', '-j', '2')]
+    elif kind == 'hold-remap-during-validate':
+        procs_ += [spawn('wsi-validate', '-a')]
+        time.sleep(rnd.uniform(0, 0.3))
+        key = unposted_key()
+        if key and tool('wsi-sync', 'hold', key) == 0:
+            held.append(key)
+        tool('wsi-remap', 'add', 'customer', '*', 'WEB')
+    elif kind == 'hwm-set-during-sync':
+        m = mark()
+        if m:
+            t = time.mktime(time.strptime(m, '%Y-%m-%dT%H:%M:%SZ')) - time.timezone - rnd.randint(0, 600)
+            tool('wsi-hwm', 'set', iso(t))
+    for p in procs_:
+        try:
+            p.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    ctl(sage, '/_sim/latency', {'seconds': 0})
 
 
 store = start('storesim.py', '--kind', 'woocommerce')
@@ -202,8 +251,16 @@ def iso(t):
     return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(t))
 
 
+TOGETHER = ['two-posts', 'post-beside-sync', 'validate-beside-post', 'hold-remap-during-validate', 'hwm-set-during-sync']
+
+
 def inject():
     log.write(f'inject at {time.time():.1f}\n')
+    if rnd.random() < a.together:
+        kind = rnd.choice(TOGETHER)
+        note(kind)
+        beside(kind)
+        return
     kind = rnd.choice(['kill', 'kill-in-post', 'commit-drop', 'commit-drop-receipt', 'timeout', 'sage-5xx', 'sage-429',
                        'store-5xx', 'store-429', 'store-truncated', 'store-hostile', 'db-restore', 'sage-restore', 'none'])
     if kind == 'kill':
@@ -284,6 +341,8 @@ for r in range(a.rounds):
         inject()
 
 # the faults stop: fix what waits (again, where a restore undid a fix), then run until quiet
+for key in held:
+    tool('wsi-sync', 'release', key)
 fix_unknown(all_of_them=True)
 for sku, how in fixed:
     if how == 'mapping':
