@@ -1,0 +1,67 @@
+/* post.h - what the parts of wsi-post share: the run (its orders, its counts, its first
+ * error), and the steps main takes in order: reconcile, look up, send, receipts. */
+#ifndef WSI_POST_H
+#define WSI_POST_H
+#include <jansson.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include "config.h"
+#include "orders.h"
+#include "sage.h"
+
+#define MAX_JOBS 64 /* connections to Sage at once (-j) */
+
+struct ctx {
+	const wsi_config *cfg;
+	const char *db_path;
+	int dry_run;
+	long reconcile_after;     /* seconds: [sage] reconcile_after */
+	wsi_loaded *k;            /* the run's orders, as loaded when listed (before any look-up) */
+	json_t *listed;           /* their keys: a set, so none is listed twice */
+	size_t n, cap, next;
+	pthread_mutex_t lock;
+	int stop;                 /* a failure that means: try again later */
+	wsi_error first;          /* the first such failure */
+	long posted, failed, differs, receipts, moved, undecided;
+	json_t *found;            /* references Sage has: {ref: numbers} */
+	json_t *receipts_in_sage; /* receipt mode: references whose receipt Sage has */
+	json_t *held_back;        /* references not to post this run: too soon to know */
+};
+
+/* main.c: the run's list and what every part reports through */
+int add_key(struct ctx *c, const wsi_loaded *o);
+void moved_meanwhile(struct ctx *c, const wsi_loaded *o);
+void count(struct ctx *c, long *what);
+void halt(struct ctx *c, const wsi_error *e);
+
+/* find.c: references Sage has, {ref: numbers}; receipts instead of orders when receipts is set */
+json_t *find_in_sage(wsi_sage *s, const wsi_config *cfg, const wsi_loaded *keys, size_t n, int receipts,
+		     wsi_error *e);
+/* Look the run's orders up, WSI_SAGE_BATCH a request, on one connection or several. */
+void look_up(struct ctx *c, wsi_sage *sage, wsi_sage **extra, long jobs);
+
+/* send.c: post the run's orders (claimed one by one), on one connection or several */
+void send_all(struct ctx *c, sqlite3 *db, wsi_sage *sage, wsi_sage **extra, long jobs);
+/* Run fn on `jobs` connections (the first is `sage`) until it returns on each. */
+void pool(struct ctx *c, wsi_sage *sage, wsi_sage **extra, long jobs, void *(*fn)(void *));
+struct worker {
+	struct ctx *c;
+	wsi_sage *sage;
+};
+/* The prepayment receipt of a posted order (receipt mode): looked up first unless looked_up,
+ * claimed, made once. */
+struct order {
+	wsi_loaded now;           /* the order as it is when read */
+	char sage_order[32], content_hash[40];
+	json_t *canon, *mapped;
+	int has_receipt;
+};
+int post_receipt(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_loaded *k, const struct order *o, int looked_up);
+int read_order(sqlite3 *db, const wsi_loaded *k, struct order *o, wsi_error *e);
+void free_order(struct order *o);
+
+/* reconcile.c: what earlier runs left in posting or wsi-hwm set flagged; then receipts still owed */
+int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e);
+int pending_receipts(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e);
+
+#endif

@@ -1,0 +1,355 @@
+/* send.c - one order claimed, sent, and recorded; its receipt; the connection pool. */
+#include "post.h"
+#include "db.h"
+#include "decimal.h"
+#include "json.h"
+#include "progress.h"
+#include "sale.h"
+#include <stdlib.h>
+#include <string.h>
+
+static wsi_sage_ids ids_of(const wsi_sale_numbers *n)
+{
+	return (wsi_sage_ids){n->order, n->shipment, n->invoice, n->receipt, 0};
+}
+
+int read_order(sqlite3 *db, const wsi_loaded *k, struct order *o, wsi_error *e)
+{
+	memset(o, 0, sizeof *o);
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state, rev, recheck, canonical, mapped, coalesce(sage_order,''),"
+					      " sage_receipt IS NOT NULL, content_hash FROM orders WHERE store=? AND id=?", e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, k->store, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, k->id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		wsi_order_from_row(&o->now, k->store, k->id, st, 0);
+		o->canon = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+		const char *m = (const char *)sqlite3_column_text(st, 4);
+		o->mapped = m ? json_loads(m, 0, NULL) : json_object();
+		snprintf(o->sage_order, sizeof o->sage_order, "%s", sqlite3_column_text(st, 5));
+		o->has_receipt = sqlite3_column_int(st, 6);
+		snprintf(o->content_hash, sizeof o->content_hash, "%s", sqlite3_column_text(st, 7));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot read an order");
+	return 1;
+}
+
+void free_order(struct order *o)
+{
+	json_decref(o->canon);
+	json_decref(o->mapped);
+}
+
+static int needs_receipt(const struct ctx *c, const struct order *o)
+{
+	return !strcmp(wsi_sale_prepayment(c->cfg), "receipt") && json_is_true(json_object_get(o->canon, "paid")) &&
+	       !o->has_receipt;
+}
+
+/* The prepayment receipt of a posted order (receipt mode): looked up first, claimed, made once. */
+int post_receipt(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_loaded *k, const struct order *o, int looked_up)
+{
+	wsi_error e = {0};
+	if (!looked_up) {
+		json_t *f = find_in_sage(s, c->cfg, k, 1, 1, &e);
+		if (!f) {
+			halt(c, &e);
+			return -1;
+		}
+		const char *ref = NULL;
+		json_t *v;
+		json_object_foreach(f, ref, v) {
+			int rc = wsi_order_receipt_done(db, k, wsi_jstr(v, "receipt"), "its prepayment receipt is in Sage", &e);
+			json_decref(f);
+			if (rc)
+				halt(c, &e);
+			return rc;
+		}
+		json_decref(f);
+	}
+	int claimed = wsi_order_claim_receipt(db, k, &e);
+	if (claimed <= 0) {
+		if (claimed < 0)
+			halt(c, &e);
+		else
+			wsi_info("%s:%s: its prepayment receipt is being made by another run", k->store, k->id);
+		return claimed;
+	}
+	char *body = wsi_sale_receipt_body(c->cfg, k->store, k->id, o->canon, o->mapped, o->sage_order, &e);
+	if (!body) {
+		wsi_order_receipt_done(db, k, NULL, NULL, &(wsi_error){0});
+		halt(c, &e);
+		return -1;
+	}
+	json_t *made = NULL;
+	int out = wsi_sage_post(s, "AR/ARReceiptAndAdjustmentBatches", body, "BatchNumber", &made, &e);
+	free(body);
+	if (out == WSI_SAGE_CREATED) {
+		char number[32] = "";
+		json_t *bn = json_object_get(made, "BatchNumber");
+		if (json_is_integer(bn))
+			snprintf(number, sizeof number, "%lld", (long long)json_integer_value(bn));
+		json_decref(made);
+		count(c, &c->receipts);
+		if (wsi_order_receipt_done(db, k, number, "prepayment receipt made", &e)) {
+			halt(c, &e);
+			return -1;
+		}
+		return 0;
+	}
+	if (out == WSI_SAGE_UNKNOWN) {
+		/* Sage may have made it: the claim stays, and a later run looks it up */
+		halt(c, &e);
+		return -1;
+	}
+	/* surely not made: the claim is let go */
+	wsi_error e2 = {0};
+	if (wsi_order_receipt_done(db, k, NULL, NULL, &e2))
+		halt(c, &e2);
+	if (out == WSI_SAGE_REFUSED) {
+		/* the sale stands; its receipt waits for a person, and is tried again next run */
+		wsi_err("%s:%s: Sage refused the prepayment receipt: %s", k->store, k->id, e.msg);
+		count(c, &c->failed);
+		return 0;
+	}
+	halt(c, &e);
+	return -1;
+}
+
+/* Sage answered 201: record it, read the total back, make the receipt (receipt mode). */
+static int created(struct ctx *c, sqlite3 *db, wsi_sage *s, struct order *o, json_t *made)
+{
+	wsi_loaded *k = &o->now;
+	wsi_error e = {0};
+	wsi_sale_numbers n;
+	wsi_sale_numbers_of(made, &n);
+	char why[200];
+	snprintf(why, sizeof why, "created in Sage as order %s", n.order);
+	wsi_sage_ids ids = ids_of(&n);
+	int rc = wsi_order_posted1(db, k, &ids, o->content_hash, why, &e);
+	if (rc < 0) {
+		halt(c, &e);
+		return -1;
+	}
+	if (rc == 2) {
+		wsi_err("%s:%s: Sage created it as order %s, but it changed in the store meanwhile: a conflict for a person",
+			k->store, k->id, n.order);
+		count(c, &c->failed);
+		return 0;
+	}
+	if (rc == 0) {
+		moved_meanwhile(c, k);
+		return 0;
+	}
+	snprintf(o->sage_order, sizeof o->sage_order, "%s", n.order);
+	/* read back: the Sage total must be what the customer was charged */
+	wsi_dec web = {0}, sage = {0};
+	wsi_jdec(json_object_get(o->canon, "totals"), "total", (wsi_dec){0}, &web);
+	int differs = n.total[0] && wsi_dec_parse(n.total, strlen(n.total), &sage) == 0 && wsi_dec_round(web, 2).v != sage.v;
+	pthread_mutex_lock(&c->lock);
+	printf("%s:%s\t%s\n", k->store, k->id, n.order);
+	fflush(stdout);
+	c->posted++;
+	wsi_progress("posted", c->posted + c->failed, (long)c->n);
+	c->differs += differs;
+	pthread_mutex_unlock(&c->lock);
+	if (differs) {
+		char b[40], msg[300];
+		snprintf(msg, sizeof msg, "Sage order %s totals %s but the web order totals %s: check the invoice.", n.order,
+			 n.total, wsi_dec_fmt(web, 2, b, sizeof b));
+		wsi_err("%s:%s: %s", k->store, k->id, msg);
+		const char *codes[1] = {"sage-total-differs"}, *msgs[1] = {msg};
+		if (wsi_db_begin(db, &e) == 0) {
+			if (wsi_set_reasons(db, k->store, k->id, codes, NULL, msgs, 1, &e) || wsi_db_commit(db, &e))
+				wsi_db_rollback(db);
+		}
+	}
+	if (!needs_receipt(c, o))
+		return 0;
+	char ref[160];
+	wsi_sale_reference(k->store, k->id, ref, sizeof ref);
+	pthread_mutex_lock(&c->lock);
+	json_t *had = json_incref(json_object_get(c->receipts_in_sage, ref));
+	pthread_mutex_unlock(&c->lock);
+	if (!had)
+		return post_receipt(c, db, s, k, o, 1);
+	if (wsi_order_receipt_done(db, k, wsi_jstr(had, "receipt"), "its prepayment receipt was already in Sage", &e))
+		halt(c, &e);
+	json_decref(had);
+	return 0;
+}
+
+static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const wsi_loaded *k)
+{
+	struct order o;
+	wsi_error e = {0};
+	int r = read_order(db, k, &o, &e);
+	if (r <= 0) {
+		if (r < 0)
+			halt(c, &e);
+		return r;
+	}
+	int rc = 0;
+	if (o.now.rev != k->rev) {
+		/* moved since this run listed it (and looked it up in Sage): not this run's to send */
+		if (k->state == WSI_VALID)
+			moved_meanwhile(c, &o.now);
+		free_order(&o);
+		return 0;
+	}
+	if (o.now.state != WSI_VALID) {
+		if (o.now.state == WSI_POSTED && needs_receipt(c, &o))
+			rc = post_receipt(c, db, s, &o.now, &o, 0);
+		free_order(&o);
+		return rc;
+	}
+	char *body = wsi_sale_order_body(c->cfg, k->store, k->id, o.canon, o.mapped, &e);
+	if (!body) {
+		if (e.status == WSI_EXIT_ORDERS) {
+			wsi_err("%s", e.msg);
+			rc = wsi_order_move1(db, &o.now, WSI_FAILED, "cannot be expressed in Sage", "cannot-post", e.msg, &e);
+			count(c, &c->failed);
+		}
+		if (e.status != WSI_EXIT_ORDERS || rc < 0)
+			halt(c, &e);
+		free_order(&o);
+		return rc < 0 ? -1 : 0;
+	}
+	if (c->dry_run) {
+		pthread_mutex_lock(&c->lock);
+		printf("%s:%s\t%s\n", k->store, k->id, body);
+		pthread_mutex_unlock(&c->lock);
+		free(body);
+		free_order(&o);
+		return 0;
+	}
+	/* claimed (posting), committed, before anything is sent: two posts never both send it, and a
+	 * crash from here on is found by reference next run */
+	rc = wsi_order_move1(db, &o.now, WSI_POSTING, "sent to Sage", NULL, NULL, &e);
+	if (rc <= 0) {
+		if (rc < 0)
+			halt(c, &e);
+		else
+			moved_meanwhile(c, &o.now);
+		free(body);
+		free_order(&o);
+		return rc;
+	}
+	json_t *made = NULL;
+	int out = wsi_sage_post(s, "OE/OEOrders", body, "OrderNumber", &made, &e);
+	free(body);
+	rc = 0;
+	if (out == WSI_SAGE_CREATED) {
+		rc = created(c, db, s, &o, made);
+		json_decref(made);
+	} else if (out == WSI_SAGE_REFUSED) {
+		wsi_err("%s:%s: Sage refused it: %s", k->store, k->id, e.msg);
+		int m = wsi_order_move1(db, &o.now, WSI_FAILED, "Sage refused it", "sage-refused", wsi_sage_words(s), &e);
+		if (m < 0)
+			halt(c, &e);
+		else if (m == 0)
+			moved_meanwhile(c, &o.now);
+		count(c, &c->failed);
+		rc = m < 0 ? -1 : 0;
+	} else if (out == WSI_SAGE_UNKNOWN) {
+		/* Sage may have saved it: it stays posting, and the next run finds out by reference */
+		halt(c, &e);
+		rc = -1;
+	} else {
+		/* surely not sent (or refused before anything was done): back to valid */
+		wsi_error e2 = {0};
+		wsi_order_move1(db, &o.now, WSI_VALID, "not sent: Sage could not be reached", NULL, NULL, &e2);
+		halt(c, &e);
+		rc = -1;
+	}
+	free_order(&o);
+	return rc;
+}
+
+static void post_loop(struct ctx *c, sqlite3 *db, wsi_sage *s)
+{
+	for (;;) {
+		pthread_mutex_lock(&c->lock);
+		size_t i = c->next++;
+		int stop = c->stop;
+		char ref[160];
+		json_t *f = NULL;
+		if (i < c->n) {
+			wsi_sale_reference(c->k[i].store, c->k[i].id, ref, sizeof ref);
+			f = json_incref(json_object_get(c->found, ref));
+		}
+		pthread_mutex_unlock(&c->lock);
+		if (stop || i >= c->n) {
+			json_decref(f);
+			break;
+		}
+		if (!f) {
+			post_one(c, db, s, &c->k[i]);
+			continue;
+		}
+		/* Sage has it already: recorded as posted, never posted again */
+		wsi_error e = {0};
+		wsi_loaded k = c->k[i];
+		if (k.state != WSI_POSTED) {
+			wsi_sale_numbers nb = {0};
+			snprintf(nb.order, sizeof nb.order, "%s", wsi_jstr(f, "order"));
+			snprintf(nb.shipment, sizeof nb.shipment, "%s", wsi_jstr(f, "shipment"));
+			snprintf(nb.invoice, sizeof nb.invoice, "%s", wsi_jstr(f, "invoice"));
+			snprintf(nb.receipt, sizeof nb.receipt, "%s", wsi_jstr(f, "receipt"));
+			char why[200];
+			snprintf(why, sizeof why, "Sage already has it as order %s", nb.order);
+			wsi_sage_ids ids = ids_of(&nb);
+			int r = wsi_order_posted1(db, &k, &ids, NULL, why, &e);
+			if (r < 0)
+				halt(c, &e);
+			else if (r == 0)
+				moved_meanwhile(c, &k);
+		}
+		json_decref(f);
+	}
+}
+
+static void *post_work(void *arg)
+{
+	struct worker *w = arg;
+	struct ctx *c = w->c;
+	wsi_error e = {0};
+	sqlite3 *db = wsi_db_open(c->db_path, &e);
+	if (!db) {
+		halt(c, &e);
+		return NULL;
+	}
+	post_loop(c, db, w->sage);
+	wsi_db_close(db);
+	return NULL;
+}
+
+/* Run fn on `jobs` connections (the first is `sage`) until it returns on each. */
+void pool(struct ctx *c, wsi_sage *sage, wsi_sage **extra, long jobs, void *(*fn)(void *))
+{
+	pthread_t th[MAX_JOBS];
+	struct worker w[MAX_JOBS];
+	long started = 0;
+	for (long j = 0; j < jobs; j++) {
+		w[j].c = c;
+		w[j].sage = j == 0 ? sage : extra[j];
+		if (!w[j].sage || pthread_create(&th[j], NULL, fn, &w[j]))
+			break;
+		started++;
+	}
+	for (long j = 0; j < started; j++)
+		pthread_join(th[j], NULL);
+}
+
+void send_all(struct ctx *c, sqlite3 *db, wsi_sage *sage, wsi_sage **extra, long jobs)
+{
+	c->next = 0;
+	if (jobs > 1 && c->n > 1)
+		pool(c, sage, extra, jobs, post_work);
+	else
+		post_loop(c, db, sage);
+}
