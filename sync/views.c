@@ -2,6 +2,7 @@
 #include "views.h"
 #include "db.h"
 #include "orders.h"
+#include "reasons.h"
 #include "keys.h"
 #include <jansson.h>
 #include <stdio.h>
@@ -58,56 +59,18 @@ int view_status(sqlite3 *db, wsi_error *e)
 	return 0;
 }
 
-/* The fix for a cause, in one sentence with its command. */
+/* The fix for a cause, in one sentence with its command (lib/reasons.c). */
 static void fix(const char *code, const char *subject, long n, FILE *f)
 {
 	const char *s = subject && *subject ? subject : "?";
 	const char *orders = n == 1 ? "order waits" : "orders wait";
-	if (!strcmp(code, "item-missing") && *subject)
-		fprintf(f, "%ld %s for item %s, not in Sage: add the item in Sage, or wsi-remap add item %s <Sage item>", n,
-			orders, s, s);
-	else if (!strcmp(code, "item-missing"))
-		fprintf(f, "%ld %s with a line that has no SKU: give the product a SKU in the store", n, orders);
-	else if (!strcmp(code, "item-inactive") || !strcmp(code, "item-not-sellable"))
-		fprintf(f, "%ld %s for item %s, %s in Sage: change the item in Sage, or map the SKU to another item", n,
-			orders, s, !strcmp(code, "item-inactive") ? "inactive" : "not sellable");
-	else if (!strcmp(code, "customer-unmapped"))
-		fprintf(f, "%ld %s for a Sage customer for web customer %s: wsi-remap add customer %s <customer> (or '*' for all)",
-			n, orders, s, s);
-	else if (!strcmp(code, "customer-missing"))
-		fprintf(f, "%ld %s for customer %s, not in Sage: add the customer, or map to another", n, orders, s);
-	else if (!strcmp(code, "customer-on-hold"))
-		fprintf(f, "%ld %s for customer %s, on hold in Sage: take it off hold", n, orders, s);
-	else if (!strcmp(code, "customer-inactive"))
-		fprintf(f, "%ld %s for customer %s, inactive in Sage: make it active", n, orders, s);
-	else if (!strcmp(code, "credit-limit"))
-		fprintf(f, "%ld %s for customer %s, over its credit limit: raise the limit in Sage, or wait for its payments",
-			n, orders, s);
-	else if (!strcmp(code, "payment-unmapped"))
-		fprintf(f, "%ld %s paid by %s, with no Sage bank and payment code: wsi-remap add payment %s <bank> <code>", n,
-			orders, s, s);
-	else if (!strcmp(code, "bank-missing") || !strcmp(code, "payment-code-missing"))
-		fprintf(f, "%ld %s for %s %s, not in Sage: add it, or map the payment to another", n, orders,
-			!strcmp(code, "bank-missing") ? "bank" : "payment code", s);
-	else if (!strcmp(code, "total-mismatch") || !strcmp(code, "unreadable") || !strcmp(code, "quantity-not-positive"))
-		fprintf(f, "%ld %s whose %s: fix the order in the store, and it comes again", n, orders,
-			!strcmp(code, "total-mismatch") ? "totals do not add up"
-			: !strcmp(code, "unreadable") ? "amounts could not be read" : "quantities are not positive");
-	else if (!strcmp(code, "reference-too-long"))
-		fprintf(f, "%ld %s whose reference (store %s, then the order id) is longer than Sage keeps: give the store a "
-			"shorter [store] name", n, orders, s);
-	else if (!strcmp(code, "currency-mismatch"))
-		fprintf(f, "%ld %s in another currency than customer %s: map them to a customer in that currency", n, orders, s);
-	else if (!strcmp(code, "sage-refused"))
-		fprintf(f, "%ld %s that Sage refused: fix the cause, then wsi-validate KEY | wsi-post", n, orders);
-	else if (!strcmp(code, "conflict"))
-		fprintf(f, "%ld %s changed in the store after posting: make the credit note or change in Sage by hand", n, orders);
-	else if (!strcmp(code, "held"))
-		fprintf(f, "%ld %s held by a person", n, orders);
-	else if (!strcmp(code, "posting"))
-		fprintf(f, "%ld %s with an unknown outcome in Sage: the next wsi-post finds out", n, orders);
+	const wsi_reason_code *rc = wsi_reason_code_find(code, subject);
+	char waits[400], what[400];
+	if (!rc) /* a code this wsi does not know (a newer wsi wrote it) */
+		fprintf(f, "%ld %s (%s %s)", n, orders, code, s);
 	else
-		fprintf(f, "%ld %s (%s)", n, orders, code);
+		fprintf(f, "%ld %s %s: %s", n, orders, wsi_reason_say(rc->waits, s, waits, sizeof waits),
+			wsi_reason_say(rc->fix, s, what, sizeof what));
 }
 
 int view_waiting(sqlite3 *db, int tsv, wsi_error *e)
@@ -119,6 +82,8 @@ int view_waiting(sqlite3 *db, int tsv, wsi_error *e)
 		" UNION ALL SELECT store||':'||id, state, state, '', 'changed in the store after posting' FROM orders"
 		" WHERE state='conflict'"
 		" UNION ALL SELECT store||':'||id, state, state, '', state FROM orders WHERE state IN ('held','posting')"
+		" UNION ALL SELECT o.store||':'||o.id, o.state, r.code, r.subject, r.message FROM orders o JOIN reasons r"
+		" ON r.store=o.store AND r.id=o.id WHERE o.state='posted' AND r.code='sage-total-differs'"
 		" ORDER BY 3, 4, 1";
 	sqlite3_stmt *st = wsi_db_prepare(db, sql, e);
 	if (!st)

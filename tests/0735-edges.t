@@ -66,6 +66,15 @@ like "$(cat fetch.err)" "order 40099 was modified at 2099-01-01T00:00:00Z, later
 is "$(state_of 40099)" staged "and staged"
 like "$(wsi-hwm | cut -f3)" "^2026-" "the mark stays at the store's clock"
 
+# Sage's total differs from the web order's (its own tax rounding): shown in waiting
+sage /_sim/options '{"tax_rounding": "0.01"}' >/dev/null
+new_order 40100
+advance
+wsi-fetch 2>/dev/null | wsi-stage 2>/dev/null | wsi-remap 2>/dev/null | wsi-validate 2>/dev/null | wsi-post >/dev/null 2>&1
+sage /_sim/options '{"tax_rounding": "0"}' >/dev/null
+like "$(wsi-sync waiting)" "1 order waits posted, with a Sage total that differs from the web order's: check the invoice in Sage:
+ +shop:40100" "a posted order whose Sage total differs waits for a person to check the invoice"
+
 # marks past the clock are refused
 out=$(wsi-hwm set 2099-01-01T00:00:00Z 2>&1); rc=$?
 is "$rc" 2 "wsi-hwm set in the future: refused"

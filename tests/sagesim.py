@@ -296,6 +296,8 @@ class Company:
             if body.get('AutoTaxCalculationStatus') is False:
                 for a in range(1, 6):
                     tax += money(d.get(f'TaxAmount{a}', 0))
+        # option tax_rounding: Sage rounds the tax its own way, a cent (or more) off the store's
+        tax += money(self.options.get('tax_rounding', 0))
         total = subtotal + tax
         if cust.get('CheckCreditLimit') == 'Yes' and not body.get('BankCode'):
             limit = Decimal(str(cust.get('CreditLimitCustomerCurrency', 0)))

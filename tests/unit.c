@@ -6,6 +6,8 @@
 #include "json.h"
 #include "keys.h"
 #include "order.h"
+#include "orders.h"
+#include "reasons.h"
 #include "sale.h"
 #include "timeutil.h"
 #include <stdio.h>
@@ -40,9 +42,35 @@ static const char *tm(const char *s)
 	return wsi_time_fmt(t, buf, sizeof buf);
 }
 
-int main(void)
+/* The tables the man pages are checked against (tests/0105-tables.t). */
+static int print_table(const char *which)
+{
+	if (!strcmp(which, "reasons")) {
+		for (size_t i = 0; i < wsi_reason_codes_n; i++)
+			printf("%s\t%d\n", wsi_reason_codes[i].code, wsi_reason_codes[i].subject);
+		return 0;
+	}
+	if (!strcmp(which, "moves")) {
+		for (int from = 0; from < WSI_NSTATES; from++) {
+			printf("%s\t", wsi_state_name(from));
+			for (int to = 0, first = 1; to < WSI_NSTATES; to++)
+				if (wsi_move_allowed(from, to)) {
+					printf("%s%s", first ? "" : " ", wsi_state_name(to));
+					first = 0;
+				}
+			printf("\n");
+		}
+		return 0;
+	}
+	fprintf(stderr, "unit: reasons or moves\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
 {
 	char b[64];
+	if (argc > 1)
+		return print_table(argv[1]);
 	/* decimals: every money format the stores send */
 	ok(!strcmp(dec("19.99"), "19.99"), "decimal 19.99");
 	ok(!strcmp(dec("361.9500"), "361.95"), "decimal 361.9500");
