@@ -7,6 +7,8 @@
 #include "keys.h"
 #include "lines.h"
 #include "order.h"
+#include "orders.h"
+#include "staging.h"
 #include "progress.h"
 #include "timeutil.h"
 #include <errno.h>
@@ -37,7 +39,7 @@ struct stage {
 	long nkeys, capkeys;
 	int marks_frozen;          /* a bad line was seen: no mark may pass it */
 	long bad_line;
-	sqlite3_stmt *sel, *ins, *upd, *del_lines, *ins_line, *del_reasons, *ins_reason;
+	wsi_staging *staging;
 	json_t *marks_set;         /* "store\tkind": the value this run set last */
 	long n_new, n_changed, n_same, n_conflict, n_skipped, n_bad, n_unreadable, n_marks;
 };
@@ -119,87 +121,6 @@ static int add_key(struct stage *s, const char *store, const char *id)
 	return 0;
 }
 
-static int step_done(struct stage *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : wsi_db_fail(s->db, &s->e, what);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
-static int write_lines(struct stage *s, const char *store, const char *id, const json_t *canon)
-{
-	bind_text(s->del_lines, 1, store);
-	bind_text(s->del_lines, 2, id);
-	if (step_done(s, s->del_lines, "cannot replace order lines"))
-		return -1;
-	size_t i;
-	json_t *l;
-	json_array_foreach(json_object_get(canon, "lines"), i, l) {
-		sqlite3_stmt *st = s->ins_line;
-		bind_text(st, 1, store);
-		bind_text(st, 2, id);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)i + 1);
-		bind_text(st, 4, wsi_jstr(l, "sku"));
-		bind_text(st, 5, wsi_jstr(l, "name"));
-		bind_text(st, 6, wsi_jstr(l, "quantity"));
-		bind_text(st, 7, wsi_jstr(l, "unit_price"));
-		bind_text(st, 8, wsi_jstr(l, "total"));
-		bind_text(st, 9, wsi_jstr(l, "tax"));
-		if (step_done(s, st, "cannot write an order line"))
-			return -1;
-	}
-	return 0;
-}
-
-static int set_reason(struct stage *s, const char *store, const char *id, const char *code, const char *msg)
-{
-	bind_text(s->del_reasons, 1, store);
-	bind_text(s->del_reasons, 2, id);
-	if (step_done(s, s->del_reasons, "cannot clear reasons"))
-		return -1;
-	if (!code)
-		return 0;
-	bind_text(s->ins_reason, 1, store);
-	bind_text(s->ins_reason, 2, id);
-	bind_text(s->ins_reason, 3, code);
-	bind_text(s->ins_reason, 4, msg);
-	return step_done(s, s->ins_reason, "cannot record a reason");
-}
-
-/* What becomes of a changed order, by the state it was in (wsi(7), THE ORDER'S LIFE). */
-static const char *next_state(const char *old, int postable, int unreadable, const char *posted_hash,
-			      const char *content_hash, const char **why)
-{
-	if (old && (posted_hash || !strcmp(old, "posted") || !strcmp(old, "posting"))) {
-		if (!postable) {
-			*why = "cancelled or refunded in the store after posting: Sage needs a credit note";
-			return "conflict";
-		}
-		if (unreadable || !posted_hash || strcmp(posted_hash, content_hash)) {
-			*why = "what was posted changed in the store: never posted twice, a person must look";
-			return "conflict";
-		}
-		*why = NULL; /* a status change only: normal life */
-		return old;
-	}
-	if (old && (!strcmp(old, "conflict") || !strcmp(old, "held"))) {
-		*why = NULL;
-		return old;
-	}
-	if (unreadable) {
-		*why = "downloaded, but a value could not be read";
-		return "invalid";
-	}
-	*why = old ? "changed in the store" : "downloaded";
-	return postable ? "staged" : "skipped";
-}
-
 static int stage_order(struct stage *s, struct envelope *env, const char *where)
 {
 	char store[72], id[72], modified[40], source[16], rawhash[33];
@@ -217,99 +138,46 @@ static int stage_order(struct stage *s, struct envelope *env, const char *where)
 	wsi_hash_hex(env->order.p, env->order.n, rawhash);
 
 	/* read and written in one transaction: no other run moves the order in between */
-	if (begin(s))
+	wsi_staged_was was;
+	if (begin(s) || wsi_staging_find(s->staging, store, id, &was, &s->e))
 		return -1;
-	bind_text(s->sel, 1, store);
-	bind_text(s->sel, 2, id);
-	int rc = sqlite3_step(s->sel);
-	char old_state[16] = "", old_hash[65] = "", posted_hash[65] = "";
-	int found = rc == SQLITE_ROW;
-	if (found) {
-		snprintf(old_hash, sizeof old_hash, "%s", (const char *)sqlite3_column_text(s->sel, 0));
-		snprintf(old_state, sizeof old_state, "%s", (const char *)sqlite3_column_text(s->sel, 1));
-		if (sqlite3_column_type(s->sel, 2) != SQLITE_NULL)
-			snprintf(posted_hash, sizeof posted_hash, "%s", (const char *)sqlite3_column_text(s->sel, 2));
-	}
-	sqlite3_reset(s->sel);
-	sqlite3_clear_bindings(s->sel);
-	if (!found && rc != SQLITE_DONE)
-		return wsi_db_fail(s->db, &s->e, "cannot look an order up");
-	if (found && !strcmp(old_hash, rawhash)) {
+	if (was.found && !strcmp(was.raw_hash, rawhash)) {
 		s->n_same++;
 		return 0; /* unchanged: a lookup, no parse, no write */
 	}
 
-	/* Changed or new: parse and derive. */
-	/* an order that cannot be read is kept raw as unreadable: one bad order, and the mark goes on */
+	/* Changed or new: parse and derive. An order that cannot be read is kept raw as unreadable:
+	 * one bad order, and the mark goes on. */
 	wsi_error ce = {0};
 	json_t *raw = wsi_json_parse(env->order.p, env->order.n, "the order", &ce);
 	json_t *canon = raw ? wsi_order_canonical(source, raw, &ce) : NULL;
 	json_decref(raw);
-	int unreadable = canon == NULL;
-	if (unreadable) {
+	if (!canon) {
 		canon = json_object();
 		wsi_err("%s: %s:%s: %s (staged as invalid)", where, store, id, ce.msg);
 		s->n_unreadable++;
 	}
-	char *ctext = NULL, chash[33] = "";
-	char status[64];
-	snprintf(status, sizeof status, "%s", wsi_jstr(canon, "status") ? wsi_jstr(canon, "status") : "");
-	int err = wsi_order_texts(canon, &ctext, chash);
-	const char *statuses = s->post_statuses ? s->post_statuses : wsi_order_default_post_statuses(source);
-	int postable = wsi_list_has(statuses, status);
-	const char *why = NULL;
-	const char *state = next_state(found ? old_state : NULL, postable, unreadable,
-				       posted_hash[0] ? posted_hash : NULL, chash, &why);
-	char now[32];
-	wsi_time_fmt(wsi_now(), now, sizeof now);
-	if (err)
-		wsi_fail(&s->e, WSI_EXIT_LOCAL, "out of memory");
-	if (!err) {
-		sqlite3_stmt *st = found ? s->upd : s->ins;
-		/* ins: store,id,source,modified,raw,canonical,raw_hash,content_hash,store_status,state,staged_at,changed_at */
-		bind_text(st, 1, store);
-		bind_text(st, 2, id);
-		bind_text(st, 3, source);
-		char mt[32];
-		bind_text(st, 4, wsi_time_fmt(mod, mt, sizeof mt));
-		sqlite3_bind_blob(st, 5, env->order.p, (int)env->order.n, SQLITE_STATIC);
-		bind_text(st, 6, ctext);
-		bind_text(st, 7, rawhash);
-		bind_text(st, 8, chash);
-		bind_text(st, 9, status);
-		bind_text(st, 10, state);
-		bind_text(st, 11, now);
-		char week[32];
-		if (!found)
-			bind_text(st, 12, wsi_time_fmt(wsi_now() - 7 * 86400, week, sizeof week));
-		err = step_done(s, st, found ? "cannot update an order" : "cannot stage an order") ||
-		      write_lines(s, store, id, canon);
-	}
-	int state_changed = !found || strcmp(old_state, state) != 0;
-	if (!err && (state_changed || why) && strcmp(state, old_state))
-		err = wsi_event(s->db, store, id, found ? old_state : NULL, state, why ? why : "changed in the store", &s->e);
-	if (!err && found && state_changed && (!strcmp(state, "staged") || !strcmp(state, "skipped") || unreadable))
-		err = set_reason(s, store, id, unreadable ? "unreadable" : NULL, ce.msg);
-	else if (!err && !found && unreadable)
-		err = set_reason(s, store, id, unreadable ? "unreadable" : NULL, ce.msg);
-	if (!err && !strcmp(state, "staged"))
-		err = add_key(s, store, id);
-	if (!err) {
-		if (!found)
-			s->n_new++;
-		else
-			s->n_changed++;
-		if (!strcmp(state, "conflict") && strcmp(old_state, "conflict"))
-			s->n_conflict++;
-		if (!strcmp(state, "skipped"))
-			s->n_skipped++;
-		s->in_batch++;
-	}
-	free(ctext);
+	const char *status = wsi_jstr(canon, "status");
+	wsi_download d = {store, id, source, mod, env->order.p, env->order.n, rawhash, canon,
+			  ce.msg[0] ? ce.msg : NULL,
+			  wsi_list_has(s->post_statuses ? s->post_statuses : wsi_order_default_post_statuses(source),
+				       status ? status : "")};
+	int state;
+	int err = wsi_staging_put(s->staging, &d, &was, &state, &s->e);
 	json_decref(canon);
+	if (!err && state == WSI_STAGED)
+		err = add_key(s, store, id);
 	if (err)
 		return -1;
-	if (s->in_batch >= s->batch)
+	if (!was.found)
+		s->n_new++;
+	else
+		s->n_changed++;
+	if (state == WSI_CONFLICT && was.state != WSI_CONFLICT)
+		s->n_conflict++;
+	if (state == WSI_SKIPPED)
+		s->n_skipped++;
+	if (++s->in_batch >= s->batch)
 		return commit(s);
 	return 0;
 }
@@ -399,29 +267,6 @@ out:
 	return rc;
 }
 
-static int prepare(struct stage *s)
-{
-	struct { sqlite3_stmt **st; const char *sql; } q[] = {
-		{&s->sel, "SELECT raw_hash, state, posted_hash FROM orders WHERE store=? AND id=?"},
-		/* A new row inside the window of a recent wsi-hwm set is checked against Sage too:
-		 * after a restore of our database Sage may already have it (DESIGN guarantee 4). */
-		{&s->ins, "INSERT INTO orders(store,id,source,modified,raw,canonical,raw_hash,content_hash,"
-			  "store_status,state,staged_at,changed_at,recheck) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?11,"
-			  " EXISTS (SELECT 1 FROM rechecks WHERE store=?1 AND at >= ?12 AND"
-			  " (kind='id' OR since='' OR since <= ?4)))"},
-		{&s->upd, "UPDATE orders SET source=?3, modified=?4, raw=?5, canonical=?6, raw_hash=?7,"
-			  " content_hash=?8, store_status=?9, state=?10, changed_at=?11, rev=rev+1 WHERE store=?1 AND id=?2"},
-		{&s->del_lines, "DELETE FROM order_lines WHERE store=? AND id=?"},
-		{&s->ins_line, "INSERT INTO order_lines(store,id,line,sku,name,quantity,unit_price,total,tax)"
-			       " VALUES(?,?,?,?,?,?,?,?,?)"},
-		{&s->del_reasons, "DELETE FROM reasons WHERE store=? AND id=?"},
-		{&s->ins_reason, "INSERT INTO reasons(store,id,code,message) VALUES(?,?,?,?)"}};
-	for (size_t i = 0; i < sizeof q / sizeof *q; i++)
-		if (!(*q[i].st = wsi_db_prepare(s->db, q[i].sql, &s->e)))
-			return -1;
-	return 0;
-}
-
 /* One input line: an envelope or a mark. 0 done, 1 a bad line (reported), -1 fatal. */
 static int stage_line(struct stage *s, const char *line, size_t len, long lineno)
 {
@@ -470,7 +315,7 @@ int main(int argc, char **argv)
 	s.post_statuses = wsi_conf(cfg, "store", "post_statuses", NULL);
 	int status = 0;
 	int64_t started = wsi_now();
-	if (prepare(&s)) {
+	if (!(s.staging = wsi_staging_open(s.db, &s.e))) {
 		status = wsi_report(&s.e);
 		goto out;
 	}
@@ -527,6 +372,7 @@ int main(int argc, char **argv)
 	wsi_run_log(s.db, started, status, "staged %ld new, %ld changed (%ld unchanged, %ld skipped, %ld conflicts, %ld bad lines)",
 		    s.n_new, s.n_changed, s.n_same, s.n_skipped, s.n_conflict, s.n_bad);
 out:
+	wsi_staging_close(s.staging);
 	json_decref(s.marks_set);
 	wsi_db_close(s.db);
 	wsi_config_free(cfg);
