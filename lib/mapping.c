@@ -22,10 +22,11 @@ static int touch(sqlite3 *db, const char *kind, const char *from, long *touched,
 		: !strcmp(kind, "customer") ? "(json_extract(canonical,'$.customer.id')=?1 OR json_extract(canonical,'$.customer.email')=?1)"
 		: !strcmp(kind, "payment") ? "json_extract(canonical,'$.payment.method')=?1"
 		: "json_extract(canonical,'$.shipping_lines[0].method')=?1";
-	char *sql = NULL;
+	char *sql = NULL, states[80];
+	wsi_states_sql(WSI_S(WSI_MAPPED) | WSI_S(WSI_VALID) | WSI_S(WSI_INVALID) | WSI_S(WSI_FAILED), states, sizeof states);
 	/* '*' is the default for what has no entry: it may touch any order */
-	if (asprintf(&sql, "SELECT store, id, state, rev, recheck FROM orders o WHERE state IN ('mapped','valid','invalid','failed')"
-			   " AND (?1 = '*' OR %s)", match) < 0)
+	if (asprintf(&sql, "SELECT store, id, state, rev, recheck FROM orders o WHERE state IN (%s)"
+			   " AND (?1 = '*' OR %s)", states, match) < 0)
 		return wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
 	sqlite3_stmt *st = wsi_db_prepare(db, sql, e);
 	free(sql);

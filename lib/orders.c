@@ -48,6 +48,25 @@ int wsi_state_parse(const char *name)
 	return WSI_NO_STATE;
 }
 
+char *wsi_states_sql(unsigned mask, char *buf, size_t n)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (int s = 0; s < WSI_NSTATES; s++)
+		if (mask & WSI_S(s))
+			o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s'%s'", o ? "," : "", names[s]);
+	return buf;
+}
+
+char *wsi_states_order_sql(char *buf, size_t n)
+{
+	size_t o = (size_t)snprintf(buf, n, "CASE state");
+	for (int s = 0; s < WSI_NSTATES; s++)
+		o += (size_t)snprintf(buf + o, o < n ? n - o : 0, " WHEN '%s' THEN %d", names[s], s);
+	snprintf(buf + (o < n ? o : n - 1), o < n ? n - o : 1, " ELSE %d END", WSI_NSTATES);
+	return buf;
+}
+
 int wsi_move_allowed(int from, int to)
 {
 	if (to < 0 || to >= WSI_NSTATES)

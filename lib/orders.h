@@ -21,6 +21,13 @@ typedef enum wsi_state {
 const char *wsi_state_name(int s);
 /* The state named, or WSI_NO_STATE. */
 int wsi_state_parse(const char *name);
+/* A set of states, as a bit mask: WSI_S(WSI_VALID) | WSI_S(WSI_FAILED). */
+#define WSI_S(state) (1u << (state))
+/* The states of mask as an SQL list, "'valid','failed'" (the names are constants, never input),
+ * so that no tool spells a state name in its SQL. Returns buf. */
+char *wsi_states_sql(unsigned mask, char *buf, size_t n);
+/* "CASE state WHEN 'staged' THEN 0 … END": the states in the order of their life, for ORDER BY. */
+char *wsi_states_order_sql(char *buf, size_t n);
 /* Is from -> to a move of the order's life (wsi(7)'s state diagram)? A state to itself is
  * allowed where a tool re-judges an order (invalid checked again stays invalid). */
 int wsi_move_allowed(int from, int to);

@@ -75,10 +75,11 @@ void halt(struct ctx *c, const wsi_error *e)
 static int list_orders(struct ctx *c, sqlite3 *db, int all, int argc, char **argv, wsi_error *e)
 {
 	if (all) {
-		sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id, state, rev, recheck FROM orders WHERE state='valid'"
+		sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id, state, rev, recheck FROM orders WHERE state=?"
 						      " ORDER BY store, id", e);
 		if (!st)
 			return -1;
+		sqlite3_bind_text(st, 1, wsi_state_name(WSI_VALID), -1, SQLITE_STATIC);
 		int rc = 0;
 		while (!rc && sqlite3_step(st) == SQLITE_ROW) {
 			wsi_loaded k;

@@ -77,14 +77,15 @@ int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 	/* Loaded before Sage is asked: a move made after the answer by another run wins over it.
 	 * young: sent lately, or flagged by a wsi-hwm set done lately (after a restore of our database, a
 	 * run killed just before may have left a POST still saving in Sage that nothing here remembers) */
-	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id, state, rev, recheck, (state='posting' AND changed_at > ?1) OR"
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id, state, rev, recheck, (state=?2 AND changed_at > ?1) OR"
 					      " (recheck<>0 AND EXISTS (SELECT 1 FROM rechecks x WHERE x.store=o.store AND"
-					      " x.at > ?1)) FROM orders o WHERE state='posting' OR recheck<>0", e);
+					      " x.at > ?1)) FROM orders o WHERE state=?2 OR recheck<>0", e);
 	if (!st) {
 		json_decref(young);
 		return -1;
 	}
 	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, wsi_state_name(WSI_POSTING), -1, SQLITE_STATIC);
 	int rc = 0;
 	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
 		wsi_loaded k;
@@ -134,11 +135,12 @@ int pending_receipts(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 	char cutoff[32];
 	wsi_time_fmt(wsi_now() - c->reconcile_after, cutoff, sizeof cutoff);
 	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id, state, rev, recheck, coalesce(receipt_claimed > ?1, 0)"
-					      " FROM orders WHERE state='posted' AND sage_receipt IS NULL"
+					      " FROM orders WHERE state=?2 AND sage_receipt IS NULL"
 					      " AND json_extract(canonical,'$.paid')", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, wsi_state_name(WSI_POSTED), -1, SQLITE_STATIC);
 	json_t *young = json_object();
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		wsi_loaded k;

@@ -153,9 +153,11 @@ static int remap(sqlite3 *db, int all, int argc, char **argv, wsi_error *e)
 	json_t *keys = json_array();
 	int rc = 0;
 	if (all) {
-		sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id FROM orders WHERE state='staged' ORDER BY store, id", e);
+		sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id FROM orders WHERE state=? ORDER BY store, id", e);
 		if (!st)
 			rc = -1;
+		else
+			sqlite3_bind_text(st, 1, wsi_state_name(WSI_STAGED), -1, SQLITE_STATIC);
 		while (st && sqlite3_step(st) == SQLITE_ROW)
 			json_array_append_new(keys, json_pack("[ss]", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1)));
 		sqlite3_finalize(st);

@@ -17,10 +17,10 @@ static const char *col(sqlite3_stmt *st, int i)
 
 int view_status(sqlite3 *db, wsi_error *e)
 {
-	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state, count(*) FROM orders GROUP BY state ORDER BY"
-					      " CASE state WHEN 'staged' THEN 1 WHEN 'mapped' THEN 2 WHEN 'valid' THEN 3 WHEN 'invalid' THEN 4"
-					      " WHEN 'posting' THEN 5 WHEN 'posted' THEN 6 WHEN 'failed' THEN 7 WHEN 'held' THEN 8"
-					      " WHEN 'skipped' THEN 9 ELSE 10 END", e);
+	char sql[600], order[500];
+	snprintf(sql, sizeof sql, "SELECT state, count(*) FROM orders GROUP BY state ORDER BY %s",
+		 wsi_states_order_sql(order, sizeof order));
+	sqlite3_stmt *st = wsi_db_prepare(db, sql, e);
 	if (!st)
 		return -1;
 	printf("Orders\n");
@@ -76,15 +76,20 @@ static void fix(const char *code, const char *subject, long n, FILE *f)
 int view_waiting(sqlite3 *db, int tsv, wsi_error *e)
 {
 	/* every reason of every order that waits, plus the states that wait without a reason */
-	const char *sql =
-		"SELECT o.store||':'||o.id, o.state, r.code, r.subject, r.message FROM orders o JOIN reasons r"
-		" ON r.store=o.store AND r.id=o.id WHERE o.state IN ('invalid','failed')"
-		" UNION ALL SELECT store||':'||id, state, state, '', 'changed in the store after posting' FROM orders"
-		" WHERE state='conflict'"
-		" UNION ALL SELECT store||':'||id, state, state, '', state FROM orders WHERE state IN ('held','posting')"
-		" UNION ALL SELECT o.store||':'||o.id, o.state, r.code, r.subject, r.message FROM orders o JOIN reasons r"
-		" ON r.store=o.store AND r.id=o.id WHERE o.state='posted' AND r.code='sage-total-differs'"
-		" ORDER BY 3, 4, 1";
+	char sql[1000], judged[40], conflict[20], unknown[40], posted[20];
+	snprintf(sql, sizeof sql,
+		 "SELECT o.store||':'||o.id, o.state, r.code, r.subject, r.message FROM orders o JOIN reasons r"
+		 " ON r.store=o.store AND r.id=o.id WHERE o.state IN (%s)"
+		 " UNION ALL SELECT store||':'||id, state, state, '', 'changed in the store after posting' FROM orders"
+		 " WHERE state IN (%s)"
+		 " UNION ALL SELECT store||':'||id, state, state, '', state FROM orders WHERE state IN (%s)"
+		 " UNION ALL SELECT o.store||':'||o.id, o.state, r.code, r.subject, r.message FROM orders o JOIN reasons r"
+		 " ON r.store=o.store AND r.id=o.id WHERE o.state IN (%s) AND r.code='sage-total-differs'"
+		 " ORDER BY 3, 4, 1",
+		 wsi_states_sql(WSI_S(WSI_INVALID) | WSI_S(WSI_FAILED), judged, sizeof judged),
+		 wsi_states_sql(WSI_S(WSI_CONFLICT), conflict, sizeof conflict),
+		 wsi_states_sql(WSI_S(WSI_HELD) | WSI_S(WSI_POSTING), unknown, sizeof unknown),
+		 wsi_states_sql(WSI_S(WSI_POSTED), posted, sizeof posted));
 	sqlite3_stmt *st = wsi_db_prepare(db, sql, e);
 	if (!st)
 		return -1;

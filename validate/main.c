@@ -69,12 +69,19 @@ static int on_found(void *ud, const char *ref, const wsi_sale_numbers *n)
 	return 0;
 }
 
+/* The states wsi-validate checks: with -a, and given by key (a valid order checked again). */
+#define CHECKED_BY_ALL (WSI_S(WSI_MAPPED) | WSI_S(WSI_INVALID) | WSI_S(WSI_FAILED))
+#define CHECKED_BY_KEY (CHECKED_BY_ALL | WSI_S(WSI_VALID))
+
 static int load(struct run *r, int all, int argc, char **argv)
 {
 	sqlite3_stmt *st;
 	if (all) {
-		st = wsi_db_prepare(r->db, "SELECT store, id, state, rev, recheck, canonical, mapped FROM orders"
-					   " WHERE state IN ('mapped','invalid','failed') ORDER BY store, id", &r->e);
+		char sql[200], states[80];
+		snprintf(sql, sizeof sql, "SELECT store, id, state, rev, recheck, canonical, mapped FROM orders"
+					  " WHERE state IN (%s) ORDER BY store, id",
+			 wsi_states_sql(CHECKED_BY_ALL, states, sizeof states));
+		st = wsi_db_prepare(r->db, sql, &r->e);
 	} else {
 		st = wsi_db_prepare(r->db, "SELECT store, id, state, rev, recheck, canonical, mapped FROM orders"
 					   " WHERE store=? AND id=?", &r->e);
@@ -115,9 +122,10 @@ static int load(struct run *r, int all, int argc, char **argv)
 		}
 		const char *state = (const char *)sqlite3_column_text(st, 2);
 		const char *mapped = (const char *)sqlite3_column_text(st, 6);
-		if (strcmp(state, "mapped") && strcmp(state, "invalid") && strcmp(state, "valid") && strcmp(state, "failed")) {
+		int now = wsi_state_parse(state);
+		if (now < 0 || !(WSI_S(now) & CHECKED_BY_KEY)) {
 			wsi_warn("%s:%s is %s: %s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), state,
-				 !strcmp(state, "staged") ? "map it first (wsi-remap)" : "not checked");
+				 now == WSI_STAGED ? "map it first (wsi-remap)" : "not checked");
 			continue;
 		}
 		if (r->n == r->cap) {
@@ -411,9 +419,10 @@ static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *
 static int list_reasons(sqlite3 *db, wsi_error *e)
 {
 	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT r.store, r.id, r.code, r.message FROM reasons r JOIN orders o"
-					      " ON o.store=r.store AND o.id=r.id WHERE o.state='invalid' ORDER BY r.store, r.id, r.rowid", e);
+					      " ON o.store=r.store AND o.id=r.id WHERE o.state=? ORDER BY r.store, r.id, r.rowid", e);
 	if (!st)
 		return -1;
+	sqlite3_bind_text(st, 1, wsi_state_name(WSI_INVALID), -1, SQLITE_STATIC);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		printf("%s:%s\t%s\t%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
