@@ -1,5 +1,7 @@
 /* keys.c - one rule for every tool: arguments, else stdin lines, else nothing. */
 #include "keys.h"
+#include "db.h"
+#include "orders.h"
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,4 +82,50 @@ void wsi_keys_free(wsi_keys *k)
 {
 	free(k->line);
 	k->line = NULL;
+}
+
+int wsi_keys_load(sqlite3 *db, int all, unsigned mask, int argc, char **argv, wsi_order_list *list,
+		  void (*missing)(void *ud, const char *key), void *ud, wsi_error *e)
+{
+	if (all) {
+		char sql[200], states[160];
+		snprintf(sql, sizeof sql, "SELECT store, id, state, rev, recheck FROM orders WHERE state IN (%s) ORDER BY store, id",
+			 wsi_states_sql(mask, states, sizeof states));
+		sqlite3_stmt *st = wsi_db_prepare(db, sql, e);
+		if (!st)
+			return -1;
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			wsi_loaded o;
+			wsi_order_from_row(&o, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+					   st, 2);
+			if (wsi_order_list_add(list, &o))
+				break;
+		}
+		sqlite3_finalize(st);
+		if (rc == SQLITE_ROW)
+			return wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
+		return rc == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot list orders");
+	}
+	wsi_keys k;
+	char store[WSI_STORE_SIZE], id[WSI_ID_SIZE];
+	int got;
+	wsi_keys_init(&k, argc, argv);
+	while ((got = wsi_keys_next(&k, store, sizeof store, id, sizeof id, e)) == 1) {
+		wsi_loaded o;
+		int found = wsi_order_load(db, store, id, &o, e);
+		if (found < 0 || (found && wsi_order_list_add(list, &o))) {
+			got = found < 0 ? -1 : wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
+			break;
+		}
+		if (!found) {
+			char key[WSI_STORE_SIZE + WSI_ID_SIZE];
+			snprintf(key, sizeof key, "%s:%s", store, id);
+			list->missing++;
+			if (missing)
+				missing(ud, key);
+		}
+	}
+	wsi_keys_free(&k);
+	return got < 0 ? -1 : 0;
 }

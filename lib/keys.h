@@ -28,4 +28,14 @@ int wsi_key_split(const char *key, char *store, size_t sn, char *id, size_t idn)
 /* Is s a valid store name (letters, digits, '_', '-', '.'; 1..64 chars)? */
 int wsi_store_name_ok(const char *s);
 
+/* The one key loop of every tool: the orders named by argv[0..argc), else by stdin's lines when
+ * it is not a terminal; or, with all, every order in one of the states of mask (WSI_S bits),
+ * by key. Each is listed once, as loaded (state, revision) into list; a key that names no
+ * order is counted in list->missing and given to missing(ud, key) for the tool to report.
+ * 0, or -1 with *e (a key that is not STORE:ID: status 2). */
+struct wsi_order_list;
+struct sqlite3;
+int wsi_keys_load(struct sqlite3 *db, int all, unsigned mask, int argc, char **argv, struct wsi_order_list *list,
+		  void (*missing)(void *ud, const char *key), void *ud, wsi_error *e);
+
 #endif

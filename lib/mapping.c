@@ -38,35 +38,28 @@ static int touch(sqlite3 *db, const char *kind, const char *from, long *touched,
 	int rc;
 	long n = 0;
 	/* collect first: the update must not run under the open SELECT's cursor */
-	wsi_loaded *keys = NULL;
-	size_t nk = 0, cap = 0;
+	wsi_order_list keys = {0};
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (nk == cap) {
-			cap = cap ? cap * 2 : 64;
-			wsi_loaded *more = realloc(keys, cap * sizeof *more);
-			if (!more)
-				break;
-			keys = more;
-		}
-		wsi_order_from_row(&keys[nk++], (const char *)sqlite3_column_text(st, 0),
-				   (const char *)sqlite3_column_text(st, 1), st, 2);
+		wsi_loaded o;
+		wsi_order_from_row(&o, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), st, 2);
+		if (wsi_order_list_add(&keys, &o))
+			break;
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		free(keys);
+		wsi_order_list_free(&keys);
 		return rc == SQLITE_ROW ? wsi_fail(e, WSI_EXIT_LOCAL, "out of memory")
 					: wsi_db_fail(db, e, "cannot find the orders a mapping touches");
 	}
 	/* in the caller's transaction: no other run can move them between the SELECT and here */
-	for (size_t i = 0; i < nk; i++) {
-		int moved = wsi_order_move(db, &keys[i], WSI_STAGED, why, e);
-		if (moved < 0) {
-			free(keys);
-			return -1;
-		}
-		n += moved;
+	for (size_t i = 0; i < keys.n && rc != -1; i++) {
+		int moved = wsi_order_move(db, &keys.o[i], WSI_STAGED, why, e);
+		rc = moved < 0 ? -1 : rc;
+		n += moved > 0;
 	}
-	free(keys);
+	wsi_order_list_free(&keys);
+	if (rc == -1)
+		return -1;
 	*touched += n;
 	return 0;
 }

@@ -2,7 +2,9 @@
 #include "orders.h"
 #include "db.h"
 #include "timeutil.h"
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const names[WSI_NSTATES] = {
@@ -74,6 +76,36 @@ int wsi_move_allowed(int from, int to)
 	if (from == WSI_NO_STATE) /* a new order: downloaded, cancelled, or unreadable */
 		return to == WSI_STAGED || to == WSI_SKIPPED || to == WSI_INVALID;
 	return from >= 0 && from < WSI_NSTATES && (moves[from] & B(to));
+}
+
+int wsi_order_list_add(wsi_order_list *l, const wsi_loaded *o)
+{
+	char key[WSI_STORE_SIZE + WSI_ID_SIZE];
+	snprintf(key, sizeof key, "%s:%s", o->store, o->id);
+	if (!l->seen && !(l->seen = json_object()))
+		return -1;
+	json_t *at = json_object_get(l->seen, key);
+	if (at) { /* listed already: the newer load wins (reconcile moved it since) */
+		l->o[json_integer_value(at)] = *o;
+		return 0;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		wsi_loaded *more = realloc(l->o, cap * sizeof *more);
+		if (!more)
+			return -1;
+		l->o = more;
+		l->cap = cap;
+	}
+	l->o[l->n] = *o;
+	return json_object_set_new(l->seen, key, json_integer((json_int_t)l->n++));
+}
+
+void wsi_order_list_free(wsi_order_list *l)
+{
+	free(l->o);
+	json_decref(l->seen);
+	memset(l, 0, sizeof *l);
 }
 
 void wsi_order_from_row(wsi_loaded *o, const char *store, const char *id, sqlite3_stmt *st, int col)

@@ -40,6 +40,18 @@ typedef struct wsi_loaded {
 	int64_t recheck; /* non-zero: flagged by wsi-hwm set (the rechecks row that flagged it) */
 } wsi_loaded;
 
+/* A run's orders, each once, as loaded. */
+typedef struct wsi_order_list {
+	wsi_loaded *o;
+	size_t n, cap;
+	void *seen;     /* the keys listed (a hash set), so that none is listed twice */
+	long missing;   /* keys that named no order (wsi_keys_load) */
+} wsi_order_list;
+/* Add o, or if its key is listed already, put this newer load in its place: 0, or -1 out of memory.
+ * (Dropping entries from o[] leaves seen stale: compact only a list that no longer grows.) */
+int wsi_order_list_add(wsi_order_list *l, const wsi_loaded *o);
+void wsi_order_list_free(wsi_order_list *l);
+
 /* Load an order's state, revision and recheck flag. 1 found, 0 no such order, -1 error. */
 int wsi_order_load(sqlite3 *db, const char *store, const char *id, wsi_loaded *o, wsi_error *e);
 /* Fill o from a row a tool selected itself (columns: state TEXT, rev INTEGER, recheck INTEGER). */

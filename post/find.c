@@ -55,14 +55,14 @@ static void lookup_loop(struct ctx *c, wsi_sage *s)
 		c->next += WSI_SAGE_BATCH;
 		int stop = c->stop;
 		pthread_mutex_unlock(&c->lock);
-		if (stop || from >= c->n)
+		if (stop || from >= c->list.n)
 			break;
 		wsi_error e = {0};
-		size_t n = from + WSI_SAGE_BATCH <= c->n ? WSI_SAGE_BATCH : c->n - from;
-		json_t *f = find_in_sage(s, c->cfg, c->k + from, n, 0, &e);
+		size_t n = from + WSI_SAGE_BATCH <= c->list.n ? WSI_SAGE_BATCH : c->list.n - from;
+		json_t *f = find_in_sage(s, c->cfg, c->list.o + from, n, 0, &e);
 		/* receipt mode: the receipts too, so none is ever made twice (one may survive its order
 		 * in a restore of Sage) */
-		json_t *r = f && !strcmp(wsi_sale_prepayment(c->cfg), "receipt") ? find_in_sage(s, c->cfg, c->k + from, n, 1, &e)
+		json_t *r = f && !strcmp(wsi_sale_prepayment(c->cfg), "receipt") ? find_in_sage(s, c->cfg, c->list.o + from, n, 1, &e)
 										    : json_object();
 		if (!f || !r) {
 			json_decref(f);
@@ -88,7 +88,7 @@ static void *look_work(void *arg)
 void look_up(struct ctx *c, wsi_sage *sage, wsi_sage **extra, long jobs)
 {
 	c->next = 0;
-	if (jobs > 1 && c->n > WSI_SAGE_BATCH)
+	if (jobs > 1 && c->list.n > WSI_SAGE_BATCH)
 		pool(c, sage, extra, jobs, look_work);
 	else
 		lookup_loop(c, sage);

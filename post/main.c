@@ -25,25 +25,6 @@ static void usage(FILE *f)
 		   "See wsi-post(1).\n");
 }
 
-int add_key(struct ctx *c, const wsi_loaded *o)
-{
-	char key[WSI_STORE_SIZE + WSI_ID_SIZE];
-	snprintf(key, sizeof key, "%s:%s", o->store, o->id);
-	if (!c->listed)
-		c->listed = json_object();
-	if (json_object_get(c->listed, key))
-		return 0;
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 256;
-		wsi_loaded *nk = realloc(c->k, c->cap * sizeof *nk);
-		if (!nk)
-			return -1;
-		c->k = nk;
-	}
-	c->k[c->n++] = *o;
-	return json_object_set_new(c->listed, key, json_true());
-}
-
 /* Another run moved an order after this one loaded it: it is left as it is, and said so. */
 void moved_meanwhile(struct ctx *c, const wsi_loaded *o)
 {
@@ -71,42 +52,10 @@ void halt(struct ctx *c, const wsi_error *e)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* The orders asked for, loaded (state and revision) before Sage is asked about them. */
-static int list_orders(struct ctx *c, sqlite3 *db, int all, int argc, char **argv, wsi_error *e)
+static void no_such_order(void *ud, const char *key)
 {
-	if (all) {
-		sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id, state, rev, recheck FROM orders WHERE state=?"
-						      " ORDER BY store, id", e);
-		if (!st)
-			return -1;
-		sqlite3_bind_text(st, 1, wsi_state_name(WSI_VALID), -1, SQLITE_STATIC);
-		int rc = 0;
-		while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-			wsi_loaded k;
-			wsi_order_from_row(&k, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-					   st, 2);
-			if (add_key(c, &k))
-				rc = wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
-		}
-		sqlite3_finalize(st);
-		return rc;
-	}
-	wsi_keys k;
-	char store[WSI_STORE_SIZE], id[WSI_ID_SIZE];
-	int got;
-	wsi_keys_init(&k, argc, argv);
-	while ((got = wsi_keys_next(&k, store, sizeof store, id, sizeof id, e)) == 1) {
-		wsi_loaded o;
-		int r = wsi_order_load(db, store, id, &o, e);
-		if (r == 0)
-			wsi_err("%s:%s: no such order", store, id);
-		if (r < 0 || (r > 0 && add_key(c, &o))) {
-			got = -1;
-			break;
-		}
-	}
-	wsi_keys_free(&k);
-	return got < 0 ? -1 : 0;
+	(void)ud;
+	wsi_err("%s: no such order", key);
 }
 
 /* Reconcile, look up, send, receipts: the run, after its orders are listed. */
@@ -117,18 +66,18 @@ static int run(struct ctx *c, sqlite3 *db, wsi_sage *sage, long jobs, wsi_error 
 	if (!c->dry_run && reconcile(c, db, sage, e))
 		return -1;
 	size_t kept = 0;
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = 0; i < c->list.n; i++) {
 		char ref[160];
-		wsi_sale_reference(c->k[i].store, c->k[i].id, ref, sizeof ref);
+		wsi_sale_reference(c->list.o[i].store, c->list.o[i].id, ref, sizeof ref);
 		if (!json_object_get(c->held_back, ref))
-			c->k[kept++] = c->k[i];
+			c->list.o[kept++] = c->list.o[i];
 	}
-	c->n = kept;
+	c->list.n = kept;
 	/* look up, then post: on one connection, or on several */
 	c->found = json_object();
 	c->receipts_in_sage = json_object();
 	wsi_sage *extra[MAX_JOBS] = {0};
-	if (jobs > 1 && c->n > 1)
+	if (jobs > 1 && c->list.n > 1)
 		for (long j = 1; j < jobs; j++)
 			if (!(extra[j] = wsi_sage_clone(sage, e)))
 				jobs = j;
@@ -192,7 +141,7 @@ int main(int argc, char **argv)
 		rc = wsi_fail(&e, WSI_EXIT_CONFIG, "%s:%d: [sage] prepayment must be order, receipt or none",
 			      wsi_config_path(cfg), wsi_conf_line(cfg, "sage", "prepayment"));
 	else if (wsi_conf_int(cfg, "sage", "reconcile_after", 600, 0, 86400 * 7, &c.reconcile_after, &e) ||
-		 list_orders(&c, db, all, argc - optind, argv + optind, &e) || !(sage = wsi_sage_open(cfg, &e)))
+		 wsi_keys_load(db, all, WSI_S(WSI_VALID), argc - optind, argv + optind, &c.list, no_such_order, NULL, &e) || !(sage = wsi_sage_open(cfg, &e)))
 		rc = -1;
 	else
 		rc = run(&c, db, sage, jobs, &e);
@@ -204,8 +153,7 @@ int main(int argc, char **argv)
 		wsi_run_log(db, started, rc ? e.status : (c.failed || c.differs) ? WSI_EXIT_ORDERS : 0,
 			    "posted %ld, %ld failed, %ld receipts%s%s", c.posted, c.failed, c.receipts, rc ? ": " : "",
 			    rc ? e.msg : "");
-	free(c.k);
-	json_decref(c.listed);
+	wsi_order_list_free(&c.list);
 	json_decref(c.found);
 	json_decref(c.receipts_in_sage);
 	json_decref(c.held_back);

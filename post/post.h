@@ -16,9 +16,8 @@ struct ctx {
 	const char *db_path;
 	int dry_run;
 	long reconcile_after;     /* seconds: [sage] reconcile_after */
-	wsi_loaded *k;            /* the run's orders, as loaded when listed (before any look-up) */
-	json_t *listed;           /* their keys: a set, so none is listed twice */
-	size_t n, cap, next;
+	wsi_order_list list;      /* the run's orders, as loaded when listed (before any look-up) */
+	size_t next;              /* the next of them a connection takes */
 	pthread_mutex_t lock;
 	int stop;                 /* a failure that means: try again later */
 	wsi_error first;          /* the first such failure */
@@ -29,7 +28,6 @@ struct ctx {
 };
 
 /* main.c: the run's list and what every part reports through */
-int add_key(struct ctx *c, const wsi_loaded *o);
 void moved_meanwhile(struct ctx *c, const wsi_loaded *o);
 void count(struct ctx *c, long *what);
 void halt(struct ctx *c, const wsi_error *e);

@@ -51,7 +51,7 @@ static int reconcile_one(struct ctx *c, sqlite3 *db, wsi_loaded *k, json_t *f, j
 		rc = wsi_order_forget_sage(db, k, posted_before ? WSI_STAGED : WSI_VALID,
 					   posted_before ? "reconciled: Sage no longer has it (restored?): to be posted again"
 							 : "reconciled: Sage never saved it", e);
-		if (rc == 1 && !posted_before && add_key(c, k))
+		if (rc == 1 && !posted_before && wsi_order_list_add(&c->list, k))
 			rc = wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
 		(*back)++;
 	} else {
@@ -70,7 +70,7 @@ static int reconcile_one(struct ctx *c, sqlite3 *db, wsi_loaded *k, json_t *f, j
  * saved" once it was sent longer ago than [sage] reconcile_after. */
 int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 {
-	struct ctx r = {0};
+	wsi_order_list r = {0};
 	char cutoff[32];
 	wsi_time_fmt(wsi_now() - c->reconcile_after, cutoff, sizeof cutoff);
 	json_t *young = json_object();
@@ -91,7 +91,7 @@ int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 		wsi_loaded k;
 		const char *store = (const char *)sqlite3_column_text(st, 0), *id = (const char *)sqlite3_column_text(st, 1);
 		wsi_order_from_row(&k, store, id, st, 2);
-		if (add_key(&r, &k))
+		if (wsi_order_list_add(&r, &k))
 			rc = wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
 		if (sqlite3_column_int(st, 5)) {
 			char ref[160];
@@ -103,16 +103,16 @@ int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 	json_t *found = NULL, *receipts = NULL;
 	int receipt_mode = !strcmp(wsi_sale_prepayment(c->cfg), "receipt");
 	if (!rc && r.n) {
-		found = find_in_sage(s, c->cfg, r.k, r.n, 0, e);
-		receipts = found && receipt_mode ? find_in_sage(s, c->cfg, r.k, r.n, 1, e) : NULL;
+		found = find_in_sage(s, c->cfg, r.o, r.n, 0, e);
+		receipts = found && receipt_mode ? find_in_sage(s, c->cfg, r.o, r.n, 1, e) : NULL;
 		if (!found || (receipt_mode && !receipts))
 			rc = -1;
 	}
 	long back = 0, known = 0;
 	for (size_t i = 0; i < r.n && !rc; i++) {
 		char ref[160];
-		wsi_sale_reference(r.k[i].store, r.k[i].id, ref, sizeof ref);
-		rc = reconcile_one(c, db, &r.k[i], json_object_get(found, ref), receipts, json_object_get(young, ref) != NULL,
+		wsi_sale_reference(r.o[i].store, r.o[i].id, ref, sizeof ref);
+		rc = reconcile_one(c, db, &r.o[i], json_object_get(found, ref), receipts, json_object_get(young, ref) != NULL,
 				   &known, &back, e);
 	}
 	if (r.n)
@@ -120,8 +120,7 @@ int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 	json_decref(found);
 	json_decref(receipts);
 	json_decref(young);
-	json_decref(r.listed);
-	free(r.k);
+	wsi_order_list_free(&r);
 	return rc;
 }
 
@@ -131,7 +130,7 @@ int pending_receipts(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 {
 	if (strcmp(wsi_sale_prepayment(c->cfg), "receipt"))
 		return 0;
-	struct ctx r = {0};
+	wsi_order_list r = {0};
 	char cutoff[32];
 	wsi_time_fmt(wsi_now() - c->reconcile_after, cutoff, sizeof cutoff);
 	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id, state, rev, recheck, coalesce(receipt_claimed > ?1, 0)"
@@ -145,11 +144,10 @@ int pending_receipts(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		wsi_loaded k;
 		wsi_order_from_row(&k, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1), st, 2);
-		if (add_key(&r, &k)) {
+		if (wsi_order_list_add(&r, &k)) {
 			sqlite3_finalize(st);
 			json_decref(young);
-			json_decref(r.listed);
-			free(r.k);
+			wsi_order_list_free(&r);
 			return wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
 		}
 		if (sqlite3_column_int(st, 5)) {
@@ -159,15 +157,15 @@ int pending_receipts(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 		}
 	}
 	sqlite3_finalize(st);
-	json_t *found = r.n ? find_in_sage(s, c->cfg, r.k, r.n, 1, e) : NULL;
+	json_t *found = r.n ? find_in_sage(s, c->cfg, r.o, r.n, 1, e) : NULL;
 	int rc = r.n && !found ? -1 : 0;
 	for (size_t i = 0; i < r.n && !rc && !c->stop; i++) {
 		char ref[160];
 		struct order o;
-		wsi_sale_reference(r.k[i].store, r.k[i].id, ref, sizeof ref);
+		wsi_sale_reference(r.o[i].store, r.o[i].id, ref, sizeof ref);
 		json_t *f = json_object_get(found, ref);
 		if (f) {
-			rc = wsi_order_receipt_done(db, &r.k[i], wsi_jstr(f, "receipt"), "reconciled: its prepayment receipt is in Sage", e);
+			rc = wsi_order_receipt_done(db, &r.o[i], wsi_jstr(f, "receipt"), "reconciled: its prepayment receipt is in Sage", e);
 			continue;
 		}
 		if (json_object_get(young, ref)) {
@@ -176,16 +174,15 @@ int pending_receipts(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 			c->undecided++;
 			continue;
 		}
-		if (read_order(db, &r.k[i], &o, e) <= 0) {
+		if (read_order(db, &r.o[i], &o, e) <= 0) {
 			rc = -1;
 			break;
 		}
-		rc = post_receipt(c, db, s, &r.k[i], &o, 1) && c->stop ? -1 : 0;
+		rc = post_receipt(c, db, s, &r.o[i], &o, 1) && c->stop ? -1 : 0;
 		free_order(&o);
 	}
 	json_decref(found);
 	json_decref(young);
-	json_decref(r.listed);
-	free(r.k);
+	wsi_order_list_free(&r);
 	return rc;
 }

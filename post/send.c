@@ -154,7 +154,7 @@ static int created(struct ctx *c, sqlite3 *db, wsi_sage *s, struct order *o, jso
 	printf("%s:%s\t%s\n", k->store, k->id, n.order);
 	fflush(stdout);
 	c->posted++;
-	wsi_progress("posted", c->posted + c->failed, (long)c->n);
+	wsi_progress("posted", c->posted + c->failed, (long)c->list.n);
 	c->differs += differs;
 	pthread_mutex_unlock(&c->lock);
 	if (differs) {
@@ -278,22 +278,22 @@ static void post_loop(struct ctx *c, sqlite3 *db, wsi_sage *s)
 		int stop = c->stop;
 		char ref[160];
 		json_t *f = NULL;
-		if (i < c->n) {
-			wsi_sale_reference(c->k[i].store, c->k[i].id, ref, sizeof ref);
+		if (i < c->list.n) {
+			wsi_sale_reference(c->list.o[i].store, c->list.o[i].id, ref, sizeof ref);
 			f = json_incref(json_object_get(c->found, ref));
 		}
 		pthread_mutex_unlock(&c->lock);
-		if (stop || i >= c->n) {
+		if (stop || i >= c->list.n) {
 			json_decref(f);
 			break;
 		}
 		if (!f) {
-			post_one(c, db, s, &c->k[i]);
+			post_one(c, db, s, &c->list.o[i]);
 			continue;
 		}
 		/* Sage has it already: recorded as posted, never posted again */
 		wsi_error e = {0};
-		wsi_loaded k = c->k[i];
+		wsi_loaded k = c->list.o[i];
 		if (k.state != WSI_POSTED) {
 			wsi_sale_numbers nb = {0};
 			snprintf(nb.order, sizeof nb.order, "%s", wsi_jstr(f, "order"));
@@ -348,7 +348,7 @@ void pool(struct ctx *c, wsi_sage *sage, wsi_sage **extra, long jobs, void *(*fn
 void send_all(struct ctx *c, sqlite3 *db, wsi_sage *sage, wsi_sage **extra, long jobs)
 {
 	c->next = 0;
-	if (jobs > 1 && c->n > 1)
+	if (jobs > 1 && c->list.n > 1)
 		pool(c, sage, extra, jobs, post_work);
 	else
 		post_loop(c, db, sage);

@@ -147,69 +147,53 @@ static int map_order(sqlite3 *db, const wsi_maps *maps, const char *store, const
 
 static long n_mapped;
 
+static void no_such_order(void *ud, const char *key)
+{
+	(void)ud;
+	wsi_err("%s: no such order", key);
+}
+
 static int remap(sqlite3 *db, int all, int argc, char **argv, wsi_error *e)
 {
-	wsi_maps *maps = NULL;
-	json_t *keys = json_array();
-	int rc = 0;
-	if (all) {
-		sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id FROM orders WHERE state=? ORDER BY store, id", e);
-		if (!st)
-			rc = -1;
-		else
-			sqlite3_bind_text(st, 1, wsi_state_name(WSI_STAGED), -1, SQLITE_STATIC);
-		while (st && sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(keys, json_pack("[ss]", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1)));
-		sqlite3_finalize(st);
-	} else {
-		wsi_keys k;
-		char store[72], id[72];
-		int got;
-		wsi_keys_init(&k, argc, argv);
-		if (!k.in && argc == 0) {
-			json_decref(keys);
-			return wsi_fail(e, WSI_EXIT_USAGE, "which orders? give keys (STORE:ID), pipe them in, or use -a");
-		}
-		while ((got = wsi_keys_next(&k, store, sizeof store, id, sizeof id, e)) == 1)
-			json_array_append_new(keys, json_pack("[ss]", store, id));
-		wsi_keys_free(&k);
-		if (got < 0)
-			rc = -1;
-	}
-	size_t i;
-	json_t *key;
+	if (!all && argc == 0 && isatty(STDIN_FILENO))
+		return wsi_fail(e, WSI_EXIT_USAGE, "which orders? give keys (STORE:ID), pipe them in, or use -a");
 	/* Keys read whole first (never a write lock while a pipe is waited on); then the mappings are
 	 * read in the transaction that applies them, so a change made meanwhile waits or is seen. */
+	wsi_order_list l = {0};
+	wsi_maps *maps = NULL;
+	int rc = wsi_keys_load(db, all, WSI_S(WSI_STAGED), argc, argv, &l, no_such_order, NULL, e);
 	if (!rc && wsi_db_begin(db, e))
 		rc = -1;
 	else if (!rc && !(maps = wsi_maps_load(db, e))) {
 		wsi_db_rollback(db);
 		rc = -1;
 	}
+	char *done = !rc ? calloc(l.n ? l.n : 1, 1) : NULL;
+	if (!rc && !done) {
+		wsi_db_rollback(db);
+		rc = wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
+	}
 	if (!rc) {
-		json_t *done = json_array();
-		json_array_foreach(keys, i, key) {
-			const char *store = json_string_value(json_array_get(key, 0)), *id = json_string_value(json_array_get(key, 1));
-			int m = map_order(db, maps, store, id, !all, e);
-			if (m < 0) {
+		for (size_t i = 0; i < l.n && !rc; i++) {
+			int m = map_order(db, maps, l.o[i].store, l.o[i].id, !all, e);
+			if (m < 0)
 				rc = -1;
-				break;
-			}
-			if (m)
-				json_array_append(done, key);
+			done[i] = m > 0;
 		}
 		if (!rc && !wsi_db_commit(db, e)) {
-			json_array_foreach(done, i, key)
-				printf("%s:%s\n", json_string_value(json_array_get(key, 0)), json_string_value(json_array_get(key, 1)));
-			n_mapped = (long)json_array_size(done);
+			for (size_t i = 0; i < l.n; i++)
+				if (done[i]) {
+					printf("%s:%s\n", l.o[i].store, l.o[i].id);
+					n_mapped++;
+				}
 			wsi_info("%ld order%s mapped", n_mapped, n_mapped == 1 ? "" : "s");
 		} else {
 			wsi_db_rollback(db);
 			rc = -1;
 		}
-		json_decref(done);
 	}
-	json_decref(keys);
+	free(done);
+	wsi_order_list_free(&l);
 	wsi_maps_free(maps);
 	return rc;
 }

@@ -23,6 +23,15 @@ sage /_sim/fault '{"clear":true}' >/dev/null
 wsi-post -a >/dev/null 2>&1
 is "$(state_of 10231):$(sage_refs | grep -c '^shop:10231$')" "posted:1" "reconciled and posted once"
 
+# an order a killed run left in posting, given by key: reconciled (never saved) and posted in the same run
+new_order 40200
+advance
+wsi-fetch 2>/dev/null | wsi-stage 2>/dev/null | wsi-remap 2>/dev/null | wsi-validate >/dev/null 2>&1
+q "update orders set state='posting', changed_at='2026-01-01T00:00:00Z' where id='40200'"
+wsi-post shop:40200 >posted.txt 2>err.txt; rc=$?
+is "$rc:$(state_of 40200):$(sage_refs | grep -c '^shop:40200$')" "0:posted:1" "a key left in posting: reconciled, then posted once"
+
+
 # a reference longer than Sage keeps is never sent (cut, it could never be found again)
 long=abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstu
 write_conf woocommerce

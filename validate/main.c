@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -73,79 +74,57 @@ static int on_found(void *ud, const char *ref, const wsi_sale_numbers *n)
 #define CHECKED_BY_ALL (WSI_S(WSI_MAPPED) | WSI_S(WSI_INVALID) | WSI_S(WSI_FAILED))
 #define CHECKED_BY_KEY (CHECKED_BY_ALL | WSI_S(WSI_VALID))
 
+static void no_such_order(void *ud, const char *key)
+{
+	(void)ud;
+	wsi_err("%s: no such order", key);
+}
+
+/* The run's orders (the key loop), each with its canonical order and mapping. */
 static int load(struct run *r, int all, int argc, char **argv)
 {
-	sqlite3_stmt *st;
-	if (all) {
-		char sql[200], states[80];
-		snprintf(sql, sizeof sql, "SELECT store, id, state, rev, recheck, canonical, mapped FROM orders"
-					  " WHERE state IN (%s) ORDER BY store, id",
-			 wsi_states_sql(CHECKED_BY_ALL, states, sizeof states));
-		st = wsi_db_prepare(r->db, sql, &r->e);
-	} else {
-		st = wsi_db_prepare(r->db, "SELECT store, id, state, rev, recheck, canonical, mapped FROM orders"
-					   " WHERE store=? AND id=?", &r->e);
-	}
+	if (!all && argc == 0 && isatty(STDIN_FILENO))
+		return wsi_fail(&r->e, WSI_EXIT_USAGE, "which orders? give keys (STORE:ID), pipe them in, or use -a");
+	wsi_order_list l = {0};
+	int rc = wsi_keys_load(r->db, all, CHECKED_BY_ALL, argc, argv, &l, no_such_order, NULL, &r->e);
+	sqlite3_stmt *st = rc ? NULL : wsi_db_prepare(r->db, "SELECT canonical, mapped FROM orders WHERE store=? AND id=?", &r->e);
 	if (!st)
-		return -1;
-	wsi_keys k;
-	char store[72], id[72];
-	if (!all) {
-		wsi_keys_init(&k, argc, argv);
-		if (!k.in && argc == 0) {
-			sqlite3_finalize(st);
-			return wsi_fail(&r->e, WSI_EXIT_USAGE, "which orders? give keys (STORE:ID), pipe them in, or use -a");
-		}
-	}
-	for (;;) {
-		if (!all) {
-			int got = wsi_keys_next(&k, store, sizeof store, id, sizeof id, &r->e);
-			if (got <= 0) {
-				wsi_keys_free(&k);
-				sqlite3_finalize(st);
-				return got;
-			}
-			sqlite3_reset(st);
-			sqlite3_bind_text(st, 1, store, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
-		}
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_DONE) {
-			if (all)
-				break;
-			wsi_err("%s:%s: no such order", store, id);
-			continue;
-		}
-		if (rc != SQLITE_ROW) {
-			sqlite3_finalize(st);
-			return wsi_db_fail(r->db, &r->e, "cannot read orders");
-		}
-		const char *state = (const char *)sqlite3_column_text(st, 2);
-		const char *mapped = (const char *)sqlite3_column_text(st, 6);
-		int now = wsi_state_parse(state);
-		if (now < 0 || !(WSI_S(now) & CHECKED_BY_KEY)) {
-			wsi_warn("%s:%s is %s: %s", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), state,
-				 now == WSI_STAGED ? "map it first (wsi-remap)" : "not checked");
+		rc = -1;
+	for (size_t i = 0; i < l.n && !rc; i++) {
+		const wsi_loaded *k = &l.o[i];
+		if (k->state < 0 || !(WSI_S(k->state) & CHECKED_BY_KEY)) {
+			wsi_warn("%s:%s is %s: %s", k->store, k->id, wsi_state_name(k->state),
+				 k->state == WSI_STAGED ? "map it first (wsi-remap)" : "not checked");
 			continue;
 		}
 		if (r->n == r->cap) {
-			r->cap = r->cap ? r->cap * 2 : 256;
-			struct order *no = realloc(r->o, r->cap * sizeof *no);
-			if (!no) {
-				sqlite3_finalize(st);
-				return wsi_fail(&r->e, WSI_EXIT_LOCAL, "out of memory");
+			size_t cap = r->cap ? r->cap * 2 : 256;
+			struct order *more = realloc(r->o, cap * sizeof *more);
+			if (!more) {
+				rc = wsi_fail(&r->e, WSI_EXIT_LOCAL, "out of memory");
+				break;
 			}
-			r->o = no;
+			r->o = more;
+			r->cap = cap;
 		}
-		struct order *o = &r->o[r->n++];
-		memset(o, 0, sizeof *o);
-		wsi_order_from_row(&o->k, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-				   st, 2);
-		o->canon = json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL);
-		o->mapped = mapped ? json_loads(mapped, 0, NULL) : json_object();
+		sqlite3_bind_text(st, 1, k->store, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, k->id, -1, SQLITE_STATIC);
+		int step = sqlite3_step(st);
+		if (step == SQLITE_ROW) {
+			struct order *o = &r->o[r->n++];
+			const char *mapped = (const char *)sqlite3_column_text(st, 1);
+			memset(o, 0, sizeof *o);
+			o->k = *k;
+			o->canon = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+			o->mapped = mapped ? json_loads(mapped, 0, NULL) : json_object();
+		} else if (step != SQLITE_DONE) {
+			rc = wsi_db_fail(r->db, &r->e, "cannot read orders");
+		}
+		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
-	return 0;
+	wsi_order_list_free(&l);
+	return rc;
 }
 
 /* Ask Sage about everything the run's orders need: one batch per kind. */
