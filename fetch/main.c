@@ -2,6 +2,7 @@
  * It changes nothing: the mark moves only when wsi-stage commits what it printed. */
 #include "cli.h"
 #include "db.h"
+#include "progress.h"
 #include "store.h"
 #include "timeutil.h"
 #include <getopt.h>
@@ -18,13 +19,31 @@ static void usage(FILE *f)
 		   "See wsi-fetch(1) and wsi(7).\n");
 }
 
+/* What the store reader has to say, in this tool's voice. */
+static void say(void *ud, int level, const char *msg)
+{
+	(void)ud;
+	if (level == WSI_SAY_ERROR)
+		wsi_err("%s", msg);
+	else if (level == WSI_SAY_WARNING)
+		wsi_warn("%s", msg);
+	else
+		wsi_info("%s", msg);
+}
+
+static void progress(void *ud, long orders)
+{
+	(void)ud;
+	wsi_progress("orders fetched", orders, 0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"since", required_argument, NULL, 'S'}, {"id", required_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {0, 0, 0, 0}};
 	wsi_cli cli = {0};
-	wsi_fetch_plan plan = {.marks = 1};
+	wsi_fetch_plan plan = {.marks = 1, .say = say, .progress = progress};
 	wsi_mark m; /* the mark read: plan.mark_from points into it */
 	const char *since = NULL, *id = NULL;
 	int opt;
@@ -108,6 +127,7 @@ int main(int argc, char **argv)
 	wsi_fetch_stats st = {0};
 	int64_t started = wsi_now();
 	int rc = wsi_store_fetch(store, &plan, stdout, &st, &e);
+	wsi_progress_done();
 	wsi_info("%ld orders in %ld pages, %ld requests, %ld stretches (%ld read again), %ld marks",
 		 st.orders, st.pages, st.requests, st.stretches, st.rereads, st.marks);
 	if (!rc)
