@@ -37,6 +37,53 @@ static void progress(void *ud, long orders)
 	wsi_progress("orders fetched", orders, 0);
 }
 
+/* From the highwater mark on: time unless the config keeps an id mark; m holds what plan points into. */
+static int plan_from_mark(const wsi_config *cfg, sqlite3 *db, const char *name, wsi_fetch_plan *plan, wsi_mark *m,
+			  wsi_error *e)
+{
+	const char *kind = wsi_conf(cfg, "store", "mark", "time");
+	long overlap;
+	if (strcmp(kind, "time") && strcmp(kind, "id"))
+		return wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [store] mark must be time or id", wsi_config_path(cfg),
+				wsi_conf_line(cfg, "store", "mark"));
+	if (wsi_conf_int(cfg, "store", "overlap", 300, 1, 86400 * 30, &overlap, e))
+		return -1;
+	int found = wsi_mark_get(db, name, kind, m, e);
+	if (found < 0)
+		return -1;
+	plan->mark_from = found ? m->value : NULL;
+	if (!strcmp(kind, "id")) {
+		plan->id_mode = 1;
+		snprintf(plan->since_id, sizeof plan->since_id, "%s", found ? m->value : "0");
+	} else if (found) {
+		if (wsi_time_parse(m->value, &plan->lower))
+			return wsi_fail(e, WSI_EXIT_LOCAL, "the mark of %s is not a time ('%s'): set it with wsi-hwm set", name,
+					m->value);
+		plan->lower -= overlap;
+		plan->have_lower = 1;
+	}
+	return 0;
+}
+
+/* Read the store as planned, and record how the run ended. */
+static void fetch(wsi_store *store, wsi_fetch_plan *plan, const wsi_config *cfg, const char *db_path, wsi_error *e)
+{
+	wsi_fetch_stats st = {0};
+	int64_t started = wsi_now();
+	int rc = wsi_store_fetch(store, plan, stdout, &st, e);
+	wsi_progress_done();
+	wsi_info("%ld orders in %ld pages, %ld requests, %ld stretches (%ld read again), %ld marks",
+		 st.orders, st.pages, st.requests, st.stretches, st.rereads, st.marks);
+	if (!rc)
+		e->status = 0;
+	wsi_error le = {0};
+	sqlite3 *db = wsi_db_open(wsi_conf_db(cfg, db_path), &le);
+	if (db)
+		wsi_run_log(db, started, rc ? e->status : 0, "fetched %ld orders in %ld pages (%ld requests)%s%s", st.orders,
+			    st.pages, st.requests, rc ? ": " : "", rc ? e->msg : "");
+	wsi_db_close(db);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -74,71 +121,22 @@ int main(int argc, char **argv)
 		wsi_err("--id '%s' is not an order id (digits)", id);
 		return WSI_EXIT_USAGE;
 	}
-
+	/* --since and --id read for this run only: no mark lines, so the mark does not move */
+	plan.have_lower = since != NULL;
+	plan.id_mode = id != NULL;
+	plan.marks = !since && !id;
+	if (id)
+		snprintf(plan.since_id, sizeof plan.since_id, "%s", id);
 	wsi_config *cfg;
 	sqlite3 *db;
 	wsi_error e = {0};
 	wsi_cli_open(&cli, &cfg, &db);
 	wsi_store *store = wsi_store_open(cfg, &e);
-	if (!store) {
-		wsi_db_close(db);
-		wsi_config_free(cfg);
-		return wsi_report(&e);
-	}
-	const char *name = wsi_store_name(store);
-	if (since) {
-		plan.have_lower = 1;
-		plan.marks = 0;
-	} else if (id) {
-		plan.id_mode = 1;
-		plan.marks = 0;
-		snprintf(plan.since_id, sizeof plan.since_id, "%s", id);
-	} else {
-		/* The mark: time unless the config keeps an id mark. */
-		const char *kind = wsi_conf(cfg, "store", "mark", "time");
-		long overlap;
-		if (strcmp(kind, "time") && strcmp(kind, "id")) {
-			wsi_fail(&e, WSI_EXIT_CONFIG, "%s:%d: [store] mark must be time or id", wsi_config_path(cfg),
-				 wsi_conf_line(cfg, "store", "mark"));
-			goto out;
-		}
-		if (wsi_conf_int(cfg, "store", "overlap", 300, 1, 86400 * 30, &overlap, &e))
-			goto out;
-		int found = wsi_mark_get(db, name, kind, &m, &e);
-		if (found < 0)
-			goto out;
-		plan.mark_from = found ? m.value : NULL;
-		if (!strcmp(kind, "id")) {
-			plan.id_mode = 1;
-			snprintf(plan.since_id, sizeof plan.since_id, "%s", found ? m.value : "0");
-		} else if (found) {
-			if (wsi_time_parse(m.value, &plan.lower)) {
-				wsi_fail(&e, WSI_EXIT_LOCAL, "the mark of %s is not a time ('%s'): set it with wsi-hwm set",
-					 name, m.value);
-				goto out;
-			}
-			plan.lower -= overlap;
-			plan.have_lower = 1;
-		}
-	}
-	/* The database is not needed while the store is read. */
-	wsi_db_close(db);
-	db = NULL;
-	wsi_fetch_stats st = {0};
-	int64_t started = wsi_now();
-	int rc = wsi_store_fetch(store, &plan, stdout, &st, &e);
-	wsi_progress_done();
-	wsi_info("%ld orders in %ld pages, %ld requests, %ld stretches (%ld read again), %ld marks",
-		 st.orders, st.pages, st.requests, st.stretches, st.rereads, st.marks);
-	if (!rc)
-		e.status = 0;
-	wsi_error le = {0};
-	if ((db = wsi_db_open(wsi_conf_db(cfg, cli.db_path), &le)))
-		wsi_run_log(db, started, rc ? e.status : 0, "fetched %ld orders in %ld pages (%ld requests)%s%s", st.orders,
-			    st.pages, st.requests, rc ? ": " : "", rc ? e.msg : "");
-out:
+	int failed = !store || (plan.marks && plan_from_mark(cfg, db, wsi_store_name(store), &plan, &m, &e));
+	wsi_db_close(db); /* the database is not needed while the store is read */
+	if (!failed)
+		fetch(store, &plan, cfg, cli.db_path, &e);
 	wsi_store_close(store);
-	wsi_db_close(db);
 	wsi_config_free(cfg);
 	int status = e.status ? wsi_report(&e) : 0;
 	int cs = wsi_close_stdout();

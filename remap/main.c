@@ -198,6 +198,72 @@ static int remap(sqlite3 *db, int all, int argc, char **argv, wsi_error *e)
 	return rc;
 }
 
+/* The commands that manage the mapping tables (wsi-remap(1)): their arguments, and what each does. */
+static int check_add(int argc, char **argv, wsi_error *e)
+{
+	return check_entry("", argv[1], argv[2], argv[3], argc > 4 ? argv[4] : NULL, e);
+}
+static int check_kind(int argc, char **argv, wsi_error *e)
+{
+	(void)e;
+	return argc > 1 && !wsi_map_kind_ok(argv[1]) ? -1 : 0;
+}
+static int run_add(sqlite3 *db, int argc, char **argv, long *count, long *touched, wsi_error *e)
+{
+	(void)count;
+	return wsi_map_set(db, argv[1], argv[2], argv[3], argc > 4 ? argv[4] : NULL, touched, e);
+}
+static int run_rm(sqlite3 *db, int argc, char **argv, long *count, long *touched, wsi_error *e)
+{
+	(void)argc;
+	(void)count;
+	int found = 1;
+	if (wsi_map_del(db, argv[1], argv[2], &found, touched, e))
+		return -1;
+	return found ? 0 : wsi_fail(e, WSI_EXIT_USAGE, "no %s mapping for '%s'", argv[1], argv[2]);
+}
+static int run_import(sqlite3 *db, int argc, char **argv, long *count, long *touched, wsi_error *e)
+{
+	return import(db, argc == 2 ? argv[1] : NULL, count, touched, e);
+}
+static int run_list(sqlite3 *db, int argc, char **argv, long *count, long *touched, wsi_error *e)
+{
+	(void)count;
+	(void)touched;
+	return list(db, argc == 2 ? argv[1] : NULL, e);
+}
+
+static const struct command {
+	const char *name;
+	int min_args, max_args; /* counting the command itself */
+	int (*check)(int argc, char **argv, wsi_error *e);
+	int (*run)(sqlite3 *db, int argc, char **argv, long *count, long *touched, wsi_error *e);
+	int writes;             /* a change of the tables: one transaction, and the orders it sends back */
+} commands[] = {
+	{"add", 4, 5, check_add, run_add, 1},
+	{"rm", 3, 3, check_kind, run_rm, 1},
+	{"list", 1, 2, check_kind, run_list, 0},
+	{"import", 1, 2, NULL, run_import, 1},
+};
+
+/* A change of the mapping tables, in one transaction, and what it sent back. */
+static int change(const struct command *c, sqlite3 *db, int argc, char **argv, wsi_error *e)
+{
+	long touched = 0, count = 0;
+	if (wsi_db_begin(db, e))
+		return -1;
+	if (c->run(db, argc, argv, &count, &touched, e) || wsi_db_commit(db, e)) {
+		wsi_db_rollback(db);
+		return -1;
+	}
+	if (c->run == run_import)
+		fprintf(stderr, "wsi-remap: %ld mapping%s imported; ", count, count == 1 ? "" : "s");
+	else
+		fprintf(stderr, "wsi-remap: ");
+	fprintf(stderr, "%ld unposted order%s sent back to be mapped again\n", touched, touched == 1 ? "" : "s");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	wsi_cli cli = {0};
@@ -207,87 +273,51 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "a")) != -1) {
 		if (wsi_cli_opt(&cli, opt, optarg, usage))
 			continue;
-		if (opt == 'a') {
-			all = 1;
-			continue;
+		if (opt != 'a') {
+			usage(stderr);
+			return WSI_EXIT_USAGE;
 		}
-		usage(stderr);
-		return WSI_EXIT_USAGE;
+		all = 1;
 	}
 	argc -= optind;
 	argv += optind;
-	const char *cmd = argc > 0 && !strchr(argv[0], ':') ? argv[0] : NULL;
+	/* a first argument with no ':' is a command; else these are order keys */
+	const struct command *cmd = NULL;
 	wsi_error e = {0};
-	if (cmd && strcmp(cmd, "add") && strcmp(cmd, "rm") && strcmp(cmd, "list") && strcmp(cmd, "import")) {
-		wsi_err("'%s' is neither a command (add, rm, list, import) nor an order key (STORE:ID)", cmd);
-		usage(stderr);
-		return WSI_EXIT_USAGE;
-	}
-	if (cmd && all) {
-		wsi_err("-a maps orders; it does not go with %s", cmd);
-		return WSI_EXIT_USAGE;
-	}
-	if (cmd && !strcmp(cmd, "add") && (argc < 4 || argc > 5 || check_entry("", argv[1], argv[2], argv[3], argc > 4 ? argv[4] : NULL, &e))) {
-		if (e.status)
-			wsi_err("%s", e.msg);
-		else
+	if (argc > 0 && !strchr(argv[0], ':')) {
+		for (size_t i = 0; i < sizeof commands / sizeof *commands && !cmd; i++)
+			if (!strcmp(commands[i].name, argv[0]))
+				cmd = &commands[i];
+		if (!cmd) {
+			wsi_err("'%s' is neither a command (add, rm, list, import) nor an order key (STORE:ID)", argv[0]);
 			usage(stderr);
-		return WSI_EXIT_USAGE;
-	}
-	if (cmd && !strcmp(cmd, "rm") && (argc != 3 || !wsi_map_kind_ok(argv[1]))) {
-		usage(stderr);
-		return WSI_EXIT_USAGE;
-	}
-	if (cmd && !strcmp(cmd, "list") && (argc > 2 || (argc == 2 && !wsi_map_kind_ok(argv[1])))) {
-		usage(stderr);
-		return WSI_EXIT_USAGE;
-	}
-	if (cmd && !strcmp(cmd, "import") && argc > 2) {
-		usage(stderr);
-		return WSI_EXIT_USAGE;
-	}
-	if (!cmd && all && argc) {
+			return WSI_EXIT_USAGE;
+		}
+		if (all) {
+			wsi_err("-a maps orders; it does not go with %s", cmd->name);
+			return WSI_EXIT_USAGE;
+		}
+		if (argc < cmd->min_args || argc > cmd->max_args || (cmd->check && cmd->check(argc, argv, &e))) {
+			if (e.status)
+				wsi_err("%s", e.msg);
+			else
+				usage(stderr);
+			return WSI_EXIT_USAGE;
+		}
+	} else if (all && argc) {
 		wsi_err("-a or keys, not both");
 		return WSI_EXIT_USAGE;
 	}
-
 	wsi_config *cfg;
 	sqlite3 *db;
 	wsi_cli_open(&cli, &cfg, &db);
-	int rc = 0;
-	long touched = 0, count = 0;
+	int rc;
 	if (!cmd) {
 		int64_t started = wsi_now();
 		rc = remap(db, all, argc, argv, &e);
 		wsi_run_log(db, started, rc ? e.status : 0, "mapped %ld", n_mapped);
-	} else if (!strcmp(cmd, "list")) {
-		rc = list(db, argc == 2 ? argv[1] : NULL, &e);
 	} else {
-		if (wsi_db_begin(db, &e)) {
-			rc = -1;
-		} else {
-			int found = 1;
-			if (!strcmp(cmd, "add"))
-				rc = wsi_map_set(db, argv[1], argv[2], argv[3], argc > 4 ? argv[4] : NULL, &touched, &e);
-			else if (!strcmp(cmd, "rm"))
-				rc = wsi_map_del(db, argv[1], argv[2], &found, &touched, &e);
-			else
-				rc = import(db, argc == 2 ? argv[1] : NULL, &count, &touched, &e);
-			if (!rc && !found) {
-				rc = wsi_fail(&e, WSI_EXIT_USAGE, "no %s mapping for '%s'", argv[1], argv[2]);
-			}
-			if (rc || wsi_db_commit(db, &e)) {
-				wsi_db_rollback(db);
-				rc = -1;
-			} else {
-				if (!strcmp(cmd, "import"))
-					fprintf(stderr, "wsi-remap: %ld mapping%s imported; ", count, count == 1 ? "" : "s");
-				else
-					fprintf(stderr, "wsi-remap: ");
-				fprintf(stderr, "%ld unposted order%s sent back to be mapped again\n", touched,
-					touched == 1 ? "" : "s");
-			}
-		}
+		rc = cmd->writes ? change(cmd, db, argc, argv, &e) : cmd->run(db, argc, argv, NULL, NULL, &e);
 	}
 	wsi_db_close(db);
 	wsi_config_free(cfg);
