@@ -219,19 +219,12 @@ static wsi_dec dec(const json_t *o, const char *k)
 static const char *money(wsi_dec d, char *b, size_t n) { return wsi_dec_fmt(d, 2, b, n); }
 
 /* Every reason the order cannot go on; none means valid. `owed` sums unpaid orders per customer. */
-static void check(struct run *r, struct order *o, json_t *owed, struct reasons *rs)
+/* Each line's item: in Sage, active, sellable; a positive quantity. */
+static void check_lines(struct run *r, const json_t *c, const json_t *m, struct reasons *rs)
 {
-	char b1[40], b2[40], b3[40], up[128];
-	const json_t *c = o->canon, *m = o->mapped;
+	char up[128];
 	size_t i;
 	json_t *l;
-	if (!json_object_size((json_t *)c)) {
-		add(rs, "unreadable", NULL, "The order as downloaded could not be read: fix it in the store, and it comes again.");
-		return;
-	}
-	wsi_error too_long = {0};
-	if (wsi_sale_reference_check(r->cfg, o->k.store, o->k.id, &too_long))
-		add(rs, "reference-too-long", o->k.store, "%s", too_long.msg);
 	json_array_foreach(json_object_get(c, "lines"), i, l) {
 		const json_t *mi = json_array_get(json_object_get(m, "items"), i);
 		const char *sku = wsi_jstr(l, "sku"), *to = wsi_jstr(mi, "to"), *name = wsi_jstr(l, "name");
@@ -256,6 +249,13 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 	}
 	if (!json_array_size(json_object_get(c, "lines")))
 		add(rs, "no-lines", NULL, "The order has no lines.");
+}
+
+/* The customer: mapped, in Sage, active, not on hold, in the order's currency, within its credit limit
+ * (this run's earlier orders counted, in owed). */
+static void check_customer(struct run *r, const json_t *c, const json_t *m, json_t *owed, struct reasons *rs)
+{
+	char b1[40], b2[40], b3[40], up[128];
 	const json_t *mc = json_object_get(m, "customer");
 	const char *cust = wsi_jstr(mc, "to"), *from = wsi_jstr(mc, "from");
 	json_t *cu = cust ? json_object_get(r->customers, upper(cust, up, sizeof up)) : NULL;
@@ -292,6 +292,16 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 				wsi_jset_dec(owed, up, wsi_dec_add(before, total));
 		}
 	}
+}
+
+/* The payment mapped to a bank and code Sage has; the parts add up to the total; no refund, no overpayment. */
+static void check_money(struct run *r, const json_t *c, const json_t *m, struct reasons *rs)
+{
+	char b1[40], b2[40], up[128];
+	size_t i;
+	json_t *l;
+	int paid = json_is_true(json_object_get(c, "paid"));
+	wsi_dec total = dec(json_object_get(c, "totals"), "total");
 	if (paid) {
 		const json_t *pay = json_object_get(m, "payment");
 		const char *bank = wsi_jstr(pay, "bank"), *code = wsi_jstr(pay, "code"), *method = wsi_jstr(pay, "from");
@@ -326,6 +336,21 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 			add(rs, "overpaid", NULL, "The customer paid %s, more than the order total %s.", money(amt, b1, sizeof b1),
 			    money(total, b2, sizeof b2));
 	}
+}
+
+static void check(struct run *r, struct order *o, json_t *owed, struct reasons *rs)
+{
+	const json_t *c = o->canon, *m = o->mapped;
+	if (!json_object_size((json_t *)c)) {
+		add(rs, "unreadable", NULL, "The order as downloaded could not be read: fix it in the store, and it comes again.");
+		return;
+	}
+	wsi_error too_long = {0};
+	if (wsi_sale_reference_check(r->cfg, o->k.store, o->k.id, &too_long))
+		add(rs, "reference-too-long", o->k.store, "%s", too_long.msg);
+	check_lines(r, c, m, rs);
+	check_customer(r, c, m, owed, rs);
+	check_money(r, c, m, rs);
 }
 
 /* Another run moved it after this one loaded it: its move wins. */
