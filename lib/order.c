@@ -220,15 +220,12 @@ static json_t *line_obj(const char *sku, const char *name, const char *line_id, 
 	return l;
 }
 
-static json_t *woocommerce(const json_t *r, struct cx *c)
+/* WooCommerce line_items: each at its net price, its discount inside; items and tax summed. */
+static json_t *woo_lines(const json_t *r, struct cx *c, wsi_dec *items, wsi_dec *tax)
 {
-	json_t *o = json_object(), *lines = json_array(), *ship = json_array(), *fees = json_array(),
-	       *coupons = json_array();
-	char buf[64], field[96];
-	wsi_dec items = {0}, tax = {0}, shipping = {0}, feesum = {0}, discount = {0};
+	json_t *lines = json_array(), *v;
+	char field[96];
 	size_t i;
-	json_t *v;
-
 	json_array_foreach(json_object_get(r, "line_items"), i, v) {
 		char b1[32], b2[32];
 		json_t *l = line_obj(wsi_jstr(v, "sku"), wsi_jstr(v, "name"), wsi_jtext(v, "id", b1, sizeof b1),
@@ -250,10 +247,20 @@ static json_t *woocommerce(const json_t *r, struct cx *c)
 		wsi_jset_dec(l, "discount", wsi_dec_sub(sub, tot));
 		wsi_jset_dec(l, "total", tot);
 		wsi_jset_dec(l, "tax", t);
-		items = wsi_dec_add(items, tot);
-		tax = wsi_dec_add(tax, t);
+		*items = wsi_dec_add(*items, tot);
+		*tax = wsi_dec_add(*tax, t);
 		json_array_append_new(lines, l);
 	}
+	return lines;
+}
+
+/* WooCommerce shipping_lines and fee_lines, summed; coupon_lines as they are. */
+static void woo_charges(const json_t *r, struct cx *c, json_t *ship, json_t *fees, json_t *coupons, wsi_dec *shipping,
+			wsi_dec *feesum, wsi_dec *tax)
+{
+	char field[96];
+	size_t i;
+	json_t *v;
 	json_array_foreach(json_object_get(r, "shipping_lines"), i, v) {
 		json_t *s = json_object();
 		put_str(s, "method", wsi_jstr(v, "method_id"));
@@ -264,8 +271,8 @@ static json_t *woocommerce(const json_t *r, struct cx *c)
 		wsi_dec t = money(c, v, "total_tax", field);
 		wsi_jset_dec(s, "total", tot);
 		wsi_jset_dec(s, "tax", t);
-		shipping = wsi_dec_add(shipping, tot);
-		tax = wsi_dec_add(tax, t);
+		*shipping = wsi_dec_add(*shipping, tot);
+		*tax = wsi_dec_add(*tax, t);
 		json_array_append_new(ship, s);
 	}
 	json_array_foreach(json_object_get(r, "fee_lines"), i, v) {
@@ -281,8 +288,8 @@ static json_t *woocommerce(const json_t *r, struct cx *c)
 		wsi_dec t = money(c, v, "total_tax", field);
 		wsi_jset_dec(f, "total", tot);
 		wsi_jset_dec(f, "tax", t);
-		feesum = wsi_dec_add(feesum, tot);
-		tax = wsi_dec_add(tax, t);
+		*feesum = wsi_dec_add(*feesum, tot);
+		*tax = wsi_dec_add(*tax, t);
 		json_array_append_new(fees, f);
 	}
 	json_array_foreach(json_object_get(r, "coupon_lines"), i, v) {
@@ -295,6 +302,18 @@ static json_t *woocommerce(const json_t *r, struct cx *c)
 		wsi_jset_dec(cp, "discount_tax", money(c, v, "discount_tax", field));
 		json_array_append_new(coupons, cp);
 	}
+}
+
+static json_t *woocommerce(const json_t *r, struct cx *c)
+{
+	json_t *ship = json_array(), *fees = json_array(), *coupons = json_array();
+	char buf[64], field[96];
+	wsi_dec items = {0}, tax = {0}, shipping = {0}, feesum = {0}, discount = {0};
+	size_t i;
+	json_t *v;
+	json_t *lines = woo_lines(r, c, &items, &tax);
+	woo_charges(r, c, ship, fees, coupons, &shipping, &feesum, &tax);
+	json_t *o = json_object();
 	discount = money(c, r, "discount_total", "discount_total");
 	wsi_dec total = money(c, r, "total", "total");
 	wsi_dec total_tax = money(c, r, "total_tax", "total_tax");
