@@ -382,16 +382,12 @@ static wsi_dec sum_of(struct cx *c, const json_t *arr, const char *key, const ch
 	return s;
 }
 
-static json_t *shopify(const json_t *r, struct cx *c)
+/* Shopify line_items: at their net price (less discounts, and less tax when prices include it). */
+static json_t *shopify_lines(const json_t *r, struct cx *c, int incl, wsi_dec *items)
 {
-	json_t *o = json_object(), *lines = json_array(), *ship = json_array(), *fees = json_array(),
-	       *coupons = json_array();
+	json_t *lines = json_array(), *v;
 	char field[128];
 	size_t i;
-	json_t *v;
-	int incl = json_is_true(json_object_get(r, "taxes_included"));
-	wsi_dec items = {0}, shipping = {0};
-
 	json_array_foreach(json_object_get(r, "line_items"), i, v) {
 		char b1[32], b2[32];
 		json_t *l = line_obj(wsi_jstr(v, "sku"), wsi_jstr(v, "name") ? wsi_jstr(v, "name") : wsi_jstr(v, "title"),
@@ -420,9 +416,18 @@ static json_t *shopify(const json_t *r, struct cx *c)
 		wsi_jset_dec(l, "discount", disc);
 		wsi_jset_dec(l, "total", net);
 		wsi_jset_dec(l, "tax", t);
-		items = wsi_dec_add(items, net);
+		*items = wsi_dec_add(*items, net);
 		json_array_append_new(lines, l);
 	}
+	return lines;
+}
+
+/* Shopify shipping_lines: each net of its discounts (and its tax when prices include it). */
+static json_t *shopify_shipping(const json_t *r, struct cx *c, int incl, wsi_dec *shipping)
+{
+	json_t *ship = json_array(), *v;
+	char field[128];
+	size_t i;
 	json_array_foreach(json_object_get(r, "shipping_lines"), i, v) {
 		json_t *s = json_object();
 		put_str(s, "method", wsi_jstr(v, "code"));
@@ -438,9 +443,21 @@ static json_t *shopify(const json_t *r, struct cx *c)
 			net = wsi_dec_sub(net, t);
 		wsi_jset_dec(s, "total", net);
 		wsi_jset_dec(s, "tax", t);
-		shipping = wsi_dec_add(shipping, net);
+		*shipping = wsi_dec_add(*shipping, net);
 		json_array_append_new(ship, s);
 	}
+	return ship;
+}
+
+static json_t *shopify(const json_t *r, struct cx *c)
+{
+	json_t *o = json_object(), *fees = json_array(), *coupons = json_array();
+	char field[128];
+	size_t i;
+	json_t *v;
+	int incl = json_is_true(json_object_get(r, "taxes_included"));
+	wsi_dec items = {0}, shipping = {0};
+	json_t *lines = shopify_lines(r, c, incl, &items), *ship = shopify_shipping(r, c, incl, &shipping);
 	json_array_foreach(json_object_get(r, "discount_codes"), i, v) {
 		json_t *cp = json_object();
 		put_str(cp, "code", wsi_jstr(v, "code"));
