@@ -271,6 +271,48 @@ static double retry_after(const wsi_response *r)
 	return 1;
 }
 
+/* One attempt's options: the connection's TLS and limits, the method, body and headers. */
+static void setup(wsi_http *h, const char *method, const char *url, const char *body, int idempotent, struct buf *b,
+		  struct buf *hb, char *errbuf)
+{
+	CURL *c = h->curl;
+	curl_easy_reset(c);
+	errbuf[0] = 0;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, h->o.timeout);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->o.connect_timeout);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->o.verify ? 1L : 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->o.verify ? 2L : 0L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (h->o.ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
+	if (h->o.user) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERNAME, h->o.user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, h->o.password ? h->o.password : "");
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "wsi/1.0");
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->o.max_response);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, hb);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	/* libcurl silently resends a request whose reused connection died before an answer:
+	 * for a request that is not idempotent that could make a second Sage order. */
+	if (!idempotent)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+}
+
 int wsi_http_request(wsi_http *h, const char *method, const char *url, const char *body,
 		     int idempotent, wsi_response *r, wsi_error *e)
 {
@@ -282,41 +324,7 @@ int wsi_http_request(wsi_http *h, const char *method, const char *url, const cha
 	for (int attempt = 0;; attempt++) {
 		struct buf b = {.max = h->o.max_response}, hb = {0};
 		CURL *c = h->curl;
-		curl_easy_reset(c);
-		errbuf[0] = 0;
-		curl_easy_setopt(c, CURLOPT_URL, url);
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT, h->o.timeout);
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->o.connect_timeout);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->o.verify ? 1L : 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->o.verify ? 2L : 0L);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-		if (h->o.ca_file)
-			curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
-		if (h->o.user) {
-			curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-			curl_easy_setopt(c, CURLOPT_USERNAME, h->o.user);
-			curl_easy_setopt(c, CURLOPT_PASSWORD, h->o.password ? h->o.password : "");
-		}
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
-		curl_easy_setopt(c, CURLOPT_USERAGENT, "wsi/1.0");
-		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->o.max_response);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
-		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-		if (body) {
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-		}
-		if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
-			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-		/* libcurl silently resends a request whose reused connection died before an answer:
-		 * for a request that is not idempotent that could make a second Sage order. */
-		if (!idempotent)
-			curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+		setup(h, method, url, body, idempotent, &b, &hb, errbuf);
 		wsi_debug("%s %s", method, url);
 		h->requests++;
 		CURLcode rc = curl_easy_perform(c);

@@ -22,6 +22,66 @@ static int loopback(const char *url)
 	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 || strncmp(h, "[::1]", 5) == 0;
 }
 
+/* The HTTP side of a WooCommerce or Shopify store: its URLs, its credentials, its connection. */
+static int open_rest(wsi_store *s, const wsi_config *c, wsi_error *e)
+{
+	const char *path = wsi_config_path(c);
+	if (strncmp(s->base, "https://", 8) != 0 && strncmp(s->base, "http://", 7) != 0) {
+		wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [store] url must start with https:// (found '%s')", path,
+			 wsi_conf_line(c, "store", "url"), s->base);
+		return -1;
+	}
+	wsi_http_opts o = {0};
+	if (wsi_http_opts_conf(c, "store", &o, e))
+		return -1;
+	if (s->kind == WOO) {
+		s->source = "woocommerce";
+		if (strncmp(s->base, "http://", 7) == 0 && !loopback(s->base)) {
+			wsi_fail(e, WSI_EXIT_CONFIG,
+				 "%s:%d: [store] url %s is plain http://: WooCommerce accepts key and secret only over "
+				 "https:// (over http it wants OAuth 1.0a signatures, which would expose nothing but "
+				 "cost a signature per request); use the https:// address of the store",
+				 path, wsi_conf_line(c, "store", "url"), s->base);
+			return -1;
+		}
+		o.user = wsi_conf(c, "store", "key", NULL);
+		o.password = wsi_conf(c, "store", "secret", NULL);
+		if (!o.user || !*o.user || !o.password || !*o.password) {
+			wsi_fail(e, WSI_EXIT_CONFIG, "%s: [store] key and secret are needed for WooCommerce "
+				 "(the secret may come from WSI_STORE_SECRET)", path);
+			return -1;
+		}
+		if (asprintf(&s->api, "%s/wp-json/wc/v3/orders", s->base) < 0)
+			s->api = NULL;
+	} else {
+		s->source = "shopify";
+		const char *token = wsi_conf(c, "store", "token", NULL);
+		const char *ver = wsi_conf(c, "store", "api_version", "2025-01");
+		if (!token || !*token) {
+			wsi_fail(e, WSI_EXIT_CONFIG, "%s: [store] token is needed for Shopify (or WSI_STORE_SECRET)", path);
+			return -1;
+		}
+		if (asprintf(&s->api, "%s/admin/api/%s/orders.json", s->base, ver) < 0 ||
+		    asprintf(&s->count_url, "%s/admin/api/%s/orders/count.json", s->base, ver) < 0) {
+			s->api = NULL;
+		}
+	}
+	if (!s->api || !(s->http = wsi_http_new(&o, e))) {
+		if (!s->api)
+			wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
+		return -1;
+	}
+	wsi_http_header(s->http, "Accept: application/json");
+	if (s->kind == SHOPIFY) {
+		char *h;
+		if (asprintf(&h, "X-Shopify-Access-Token: %s", wsi_conf(c, "store", "token", "")) < 0)
+			return wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
+		wsi_http_header(s->http, h);
+		free(h);
+	}
+	return 0;
+}
+
 wsi_store *wsi_store_open(const wsi_config *c, wsi_error *e)
 {
 	const char *path = wsi_config_path(c);
@@ -74,59 +134,8 @@ wsi_store *wsi_store_open(const wsi_config *c, wsi_error *e)
 		s->source = !strcmp(fmt, "shopify") ? "shopify" : "woocommerce";
 		return s;
 	}
-	if (strncmp(s->base, "https://", 8) != 0 && strncmp(s->base, "http://", 7) != 0) {
-		wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [store] url must start with https:// (found '%s')", path,
-			 wsi_conf_line(c, "store", "url"), s->base);
+	if (open_rest(s, c, e))
 		goto fail;
-	}
-	wsi_http_opts o = {0};
-	if (wsi_http_opts_conf(c, "store", &o, e))
-		goto fail;
-	if (s->kind == WOO) {
-		s->source = "woocommerce";
-		if (strncmp(s->base, "http://", 7) == 0 && !loopback(s->base)) {
-			wsi_fail(e, WSI_EXIT_CONFIG,
-				 "%s:%d: [store] url %s is plain http://: WooCommerce accepts key and secret only over "
-				 "https:// (over http it wants OAuth 1.0a signatures, which would expose nothing but "
-				 "cost a signature per request); use the https:// address of the store",
-				 path, wsi_conf_line(c, "store", "url"), s->base);
-			goto fail;
-		}
-		o.user = wsi_conf(c, "store", "key", NULL);
-		o.password = wsi_conf(c, "store", "secret", NULL);
-		if (!o.user || !*o.user || !o.password || !*o.password) {
-			wsi_fail(e, WSI_EXIT_CONFIG, "%s: [store] key and secret are needed for WooCommerce "
-				 "(the secret may come from WSI_STORE_SECRET)", path);
-			goto fail;
-		}
-		if (asprintf(&s->api, "%s/wp-json/wc/v3/orders", s->base) < 0)
-			s->api = NULL;
-	} else {
-		s->source = "shopify";
-		const char *token = wsi_conf(c, "store", "token", NULL);
-		const char *ver = wsi_conf(c, "store", "api_version", "2025-01");
-		if (!token || !*token) {
-			wsi_fail(e, WSI_EXIT_CONFIG, "%s: [store] token is needed for Shopify (or WSI_STORE_SECRET)", path);
-			goto fail;
-		}
-		if (asprintf(&s->api, "%s/admin/api/%s/orders.json", s->base, ver) < 0 ||
-		    asprintf(&s->count_url, "%s/admin/api/%s/orders/count.json", s->base, ver) < 0) {
-			s->api = NULL;
-		}
-	}
-	if (!s->api || !(s->http = wsi_http_new(&o, e))) {
-		if (!s->api)
-			wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
-		goto fail;
-	}
-	wsi_http_header(s->http, "Accept: application/json");
-	if (s->kind == SHOPIFY) {
-		char *h;
-		if (asprintf(&h, "X-Shopify-Access-Token: %s", wsi_conf(c, "store", "token", "")) < 0)
-			goto fail;
-		wsi_http_header(s->http, h);
-		free(h);
-	}
 	return s;
 fail:
 	wsi_store_close(s);
