@@ -174,13 +174,89 @@ static json_t *misc_line(const char *code, wsi_dec amount, wsi_dec tax)
 	return d;
 }
 
+/* The item lines, each at its net price in cents (split in two when the cents do not divide). */
+static int item_details(json_t *details, const json_t *canon, const json_t *mapped, const char *location,
+			const char *store, const char *id, wsi_dec *base, wsi_dec *taxsum, wsi_error *e)
+{
+	char b[48];
+	size_t i;
+	json_t *l;
+	const json_t *items = json_object_get(mapped, "items");
+	json_array_foreach(json_object_get(canon, "lines"), i, l) {
+		const char *item = wsi_jstr(json_array_get(items, i), "to");
+		wsi_dec q = dec_of(l, "quantity"), net = dec_of(l, "total"), tax = dec_of(l, "tax"), unit;
+		if (!item || !*item || q.v <= 0 || net.v < 0 || wsi_dec_div(net, q, &unit)) {
+			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be sent (no item or no quantity)", store, id, i + 1);
+		}
+		wsi_dec cents = wsi_dec_round(unit, 2), ext;
+		wsi_dec_mul(cents, q, &ext);
+		if (ext.v == net.v) {
+			json_array_append_new(details, item_line(item, location, q, cents, net, tax));
+		} else if (q.v % WSI_DEC_ONE == 0) {
+			/* Split the line so the extended amounts add up to the net exactly:
+			 * 35.98 for 3 is 2 x 11.99 and 1 x 12.00 (money.md, decision 3). */
+			wsi_dec lo = {unit.v / 10000 * 10000}, lo_ext, part_q, part_net, part_tax;
+			wsi_dec_mul(lo, q, &lo_ext);
+			int64_t up = (net.v - lo_ext.v) / 10000; /* units that take one cent more */
+			if (up < 0 || up * WSI_DEC_ONE > q.v) {
+				return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be split into cents", store, id, i + 1);
+			}
+			part_q = (wsi_dec){up * WSI_DEC_ONE};
+			wsi_dec_mul((wsi_dec){lo.v + 10000}, part_q, &part_net);
+			wsi_dec_mul(tax, part_q, &part_tax);
+			wsi_dec_div(part_tax, q, &part_tax);
+			part_tax = wsi_dec_round(part_tax, 2);
+			json_array_append_new(details, item_line(item, location, part_q, (wsi_dec){lo.v + 10000}, part_net, part_tax));
+			json_array_append_new(details, item_line(item, location, wsi_dec_sub(q, part_q), lo,
+								 wsi_dec_sub(net, part_net), wsi_dec_sub(tax, part_tax)));
+		} else {
+			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu: %s for a quantity of %s has no price in cents; "
+					"a fractional quantity cannot be split", store, id, i + 1,
+					wsi_dec_fmt(net, 2, b, sizeof b), wsi_jstr(l, "quantity"));
+		}
+		*base = wsi_dec_add(*base, net);
+		*taxsum = wsi_dec_add(*taxsum, tax);
+	}
+	return 0;
+}
+
+/* Shipping and fees as miscellaneous charges. */
+static int charge_details(json_t *details, const wsi_config *c, const json_t *canon, const char *store, const char *id,
+			  wsi_dec *base, wsi_dec *taxsum, wsi_error *e)
+{
+	char b[48];
+	size_t i;
+	json_t *l;
+	const char *ship_code = wsi_conf(c, "sage", "shipping_charge", "SHIP");
+	const char *fee_code = wsi_conf(c, "sage", "fee_charge", "FEE");
+	json_array_foreach(json_object_get(canon, "shipping_lines"), i, l) {
+		wsi_dec amt = dec_of(l, "total"), tax = dec_of(l, "tax");
+		if (!amt.v && !tax.v)
+			continue;
+		json_array_append_new(details, misc_line(ship_code, amt, tax));
+		*base = wsi_dec_add(*base, amt);
+		*taxsum = wsi_dec_add(*taxsum, tax);
+	}
+	json_array_foreach(json_object_get(canon, "fees"), i, l) {
+		wsi_dec amt = dec_of(l, "total"), tax = dec_of(l, "tax");
+		if (amt.v < 0) {
+			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: a negative fee (%s) has no Sage form", store, id,
+					wsi_dec_fmt(amt, 2, b, sizeof b));
+		}
+		if (!amt.v && !tax.v)
+			continue;
+		json_array_append_new(details, misc_line(fee_code, amt, tax));
+		*base = wsi_dec_add(*base, amt);
+		*taxsum = wsi_dec_add(*taxsum, tax);
+	}
+	return 0;
+}
+
 char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id, const json_t *canon,
 			  const json_t *mapped, wsi_error *e)
 {
-	char ref[160], desc[200], date[16], b[48];
+	char ref[160], desc[200], date[16];
 	const char *location = wsi_conf(c, "sage", "location", "1");
-	const char *ship_code = wsi_conf(c, "sage", "shipping_charge", "SHIP");
-	const char *fee_code = wsi_conf(c, "sage", "fee_charge", "FEE");
 	const char *customer = wsi_jstr(json_object_get(mapped, "customer"), "to");
 	if (!customer)
 		return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: no Sage customer", store, id), NULL;
@@ -223,71 +299,11 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 
 	json_t *details = json_array();
 	wsi_dec base = {0}, taxsum = {0};
-	size_t i;
-	json_t *l;
-	const json_t *items = json_object_get(mapped, "items");
-	json_array_foreach(json_object_get(canon, "lines"), i, l) {
-		const char *item = wsi_jstr(json_array_get(items, i), "to");
-		wsi_dec q = dec_of(l, "quantity"), net = dec_of(l, "total"), tax = dec_of(l, "tax"), unit;
-		if (!item || !*item || q.v <= 0 || net.v < 0 || wsi_dec_div(net, q, &unit)) {
-			json_decref(o);
-			json_decref(details);
-			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be sent (no item or no quantity)", store, id, i + 1), NULL;
-		}
-		wsi_dec cents = wsi_dec_round(unit, 2), ext;
-		wsi_dec_mul(cents, q, &ext);
-		if (ext.v == net.v) {
-			json_array_append_new(details, item_line(item, location, q, cents, net, tax));
-		} else if (q.v % WSI_DEC_ONE == 0) {
-			/* Split the line so the extended amounts add up to the net exactly:
-			 * 35.98 for 3 is 2 x 11.99 and 1 x 12.00 (money.md, decision 3). */
-			wsi_dec lo = {unit.v / 10000 * 10000}, lo_ext, part_q, part_net, part_tax;
-			wsi_dec_mul(lo, q, &lo_ext);
-			int64_t up = (net.v - lo_ext.v) / 10000; /* units that take one cent more */
-			if (up < 0 || up * WSI_DEC_ONE > q.v) {
-				json_decref(o);
-				json_decref(details);
-				return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be split into cents", store, id, i + 1), NULL;
-			}
-			part_q = (wsi_dec){up * WSI_DEC_ONE};
-			wsi_dec_mul((wsi_dec){lo.v + 10000}, part_q, &part_net);
-			wsi_dec_mul(tax, part_q, &part_tax);
-			wsi_dec_div(part_tax, q, &part_tax);
-			part_tax = wsi_dec_round(part_tax, 2);
-			json_array_append_new(details, item_line(item, location, part_q, (wsi_dec){lo.v + 10000}, part_net, part_tax));
-			json_array_append_new(details, item_line(item, location, wsi_dec_sub(q, part_q), lo,
-								 wsi_dec_sub(net, part_net), wsi_dec_sub(tax, part_tax)));
-		} else {
-			json_decref(o);
-			json_decref(details);
-			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu: %s for a quantity of %s has no price in cents; "
-					"a fractional quantity cannot be split", store, id, i + 1,
-					wsi_dec_fmt(net, 2, b, sizeof b), wsi_jstr(l, "quantity")), NULL;
-		}
-		base = wsi_dec_add(base, net);
-		taxsum = wsi_dec_add(taxsum, tax);
-	}
-	json_array_foreach(json_object_get(canon, "shipping_lines"), i, l) {
-		wsi_dec amt = dec_of(l, "total"), tax = dec_of(l, "tax");
-		if (!amt.v && !tax.v)
-			continue;
-		json_array_append_new(details, misc_line(ship_code, amt, tax));
-		base = wsi_dec_add(base, amt);
-		taxsum = wsi_dec_add(taxsum, tax);
-	}
-	json_array_foreach(json_object_get(canon, "fees"), i, l) {
-		wsi_dec amt = dec_of(l, "total"), tax = dec_of(l, "tax");
-		if (amt.v < 0) {
-			json_decref(o);
-			json_decref(details);
-			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: a negative fee (%s) has no Sage form", store, id,
-					wsi_dec_fmt(amt, 2, b, sizeof b)), NULL;
-		}
-		if (!amt.v && !tax.v)
-			continue;
-		json_array_append_new(details, misc_line(fee_code, amt, tax));
-		base = wsi_dec_add(base, amt);
-		taxsum = wsi_dec_add(taxsum, tax);
+	if (item_details(details, canon, mapped, location, store, id, &base, &taxsum, e) ||
+	    charge_details(details, c, canon, store, id, &base, &taxsum, e)) {
+		json_decref(o);
+		json_decref(details);
+		return NULL;
 	}
 	json_object_set_new(o, "OrderDetails", details);
 	json_object_set_new(o, "TaxBase1", wsi_json_number(base, 2));
