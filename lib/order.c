@@ -8,61 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *wsi_order_default_post_statuses(const char *source)
-{
-	if (strcmp(source, "shopify") == 0)
-		return "pending,authorized,partially_paid,paid,partially_refunded";
-	return "processing,completed";
-}
-
-struct key_fields { json_t *o; };
-
-static int key_field(void *ud, const char *k, size_t kl, const char *v, size_t vl)
-{
-	static const char *const wanted[] = {"id", "updated_at", "date_modified_gmt", "date_created_gmt"};
-	struct key_fields *f = ud;
-	for (size_t i = 0; i < sizeof wanted / sizeof *wanted; i++) {
-		if (kl != strlen(wanted[i]) || strncmp(k, wanted[i], kl) || json_object_get(f->o, wanted[i]))
-			continue;
-		json_t *val = json_loadb(v, vl, JSON_DECODE_ANY, NULL);
-		/* an id of digits too long for an integer is still an id */
-		if (!val && vl > 0 && vl <= 64 && strspn(v, "0123456789") == vl)
-			val = json_stringn(v, vl);
-		if (val)
-			json_object_set_new(f->o, wanted[i], val);
-	}
-	return 0;
-}
-
-json_t *wsi_order_raw_key_fields(const char *raw, size_t len)
-{
-	struct key_fields f = {json_object()};
-	if (wsi_json_members(raw, len, key_field, &f) || !json_object_get(f.o, "id")) {
-		json_decref(f.o);
-		return NULL;
-	}
-	return f.o;
-}
-
-const char *wsi_order_raw_id(const json_t *raw, char *buf, size_t n)
-{
-	const char *id = wsi_jtext(raw, "id", buf, n);
-	return id && *id && strcmp(id, "true") && strcmp(id, "false") ? id : NULL;
-}
-
-int wsi_order_raw_modified(const char *source, const json_t *raw, long long *epoch)
-{
-	const char *m = strcmp(source, "shopify") == 0 ? wsi_jstr(raw, "updated_at")
-						       : wsi_jstr(raw, "date_modified_gmt");
-	int64_t t;
-	if (!m && strcmp(source, "shopify") != 0)
-		m = wsi_jstr(raw, "date_created_gmt");
-	if (!m || wsi_time_parse(m, &t))
-		return -1;
-	*epoch = t;
-	return 0;
-}
-
 static void utf8_put(char **o, unsigned long cp)
 {
 	unsigned char *p = (unsigned char *)*o;
@@ -449,6 +394,28 @@ static json_t *shopify_shipping(const json_t *r, struct cx *c, int incl, wsi_dec
 	return ship;
 }
 
+/* Shopify's customer, billing and shipping addresses (the order's e-mail when the customer has none). */
+static void shopify_people(const json_t *r, json_t *o)
+{
+	const json_t *cu = json_object_get(r, "customer");
+	json_t *cust = json_object();
+	char idb[32];
+	const char *email = wsi_jstr(cu, "email");
+	if (!email || !*email)
+		email = wsi_jstr(r, "email");
+	put_str(cust, "id", json_is_object(cu) ? wsi_jtext(cu, "id", idb, sizeof idb) : "");
+	put_str(cust, "email", email);
+	put_str(cust, "first_name", wsi_jstr(cu, "first_name"));
+	put_str(cust, "last_name", wsi_jstr(cu, "last_name"));
+	put_str(cust, "company", wsi_jstr(json_object_get(r, "billing_address"), "company"));
+	put_str(cust, "phone", wsi_jstr(cu, "phone") ? wsi_jstr(cu, "phone") : wsi_jstr(r, "phone"));
+	json_object_set_new(o, "customer", cust);
+	json_t *bill = address(json_object_get(r, "billing_address"), 1);
+	put_str(bill, "email", email);
+	json_object_set_new(o, "billing", bill);
+	json_object_set_new(o, "shipping", address(json_object_get(r, "shipping_address"), 1));
+}
+
 static json_t *shopify(const json_t *r, struct cx *c)
 {
 	json_t *o = json_object(), *fees = json_array(), *coupons = json_array();
@@ -496,23 +463,7 @@ static json_t *shopify(const json_t *r, struct cx *c)
 	put_time(o, "created", wsi_jstr(r, "created_at"));
 	put_str(o, "currency", wsi_jstr(r, "currency"));
 	json_object_set_new(o, "prices_include_tax", json_boolean(incl));
-	const json_t *cu = json_object_get(r, "customer");
-	json_t *cust = json_object();
-	char idb[32];
-	const char *email = wsi_jstr(cu, "email");
-	if (!email || !*email)
-		email = wsi_jstr(r, "email");
-	put_str(cust, "id", json_is_object(cu) ? wsi_jtext(cu, "id", idb, sizeof idb) : "");
-	put_str(cust, "email", email);
-	put_str(cust, "first_name", wsi_jstr(cu, "first_name"));
-	put_str(cust, "last_name", wsi_jstr(cu, "last_name"));
-	put_str(cust, "company", wsi_jstr(json_object_get(r, "billing_address"), "company"));
-	put_str(cust, "phone", wsi_jstr(cu, "phone") ? wsi_jstr(cu, "phone") : wsi_jstr(r, "phone"));
-	json_object_set_new(o, "customer", cust);
-	json_t *bill = address(json_object_get(r, "billing_address"), 1);
-	put_str(bill, "email", email);
-	json_object_set_new(o, "billing", bill);
-	json_object_set_new(o, "shipping", address(json_object_get(r, "shipping_address"), 1));
+	shopify_people(r, o);
 	json_object_set_new(o, "lines", lines);
 	json_object_set_new(o, "shipping_lines", ship);
 	json_object_set_new(o, "fees", fees);

@@ -288,6 +288,50 @@ static int stage_line(struct stage *s, const char *line, size_t len, long lineno
 	return -1;
 }
 
+/* Every line of stdin, committed whenever more input is not there yet. 0, or an exit status. */
+static int stage_input(struct stage *s)
+{
+	int status = 0;
+	wsi_lines in;
+	char *line;
+	size_t n;
+	int got = 0;
+	wsi_lines_init(&in, STDIN_FILENO);
+	for (;;) {
+		/* input is slow to come: commit what is staged, hold no lock while waiting */
+		if (s->in_tx && wsi_lines_would_wait(&in) && commit(s)) {
+			status = wsi_report(&s->e);
+			break;
+		}
+		if ((got = wsi_lines_next(&in, &line, &n)) <= 0)
+			break;
+		long lineno = in.lineno;
+		if (n == 0)
+			continue;
+		int rc = stage_line(s, line, n, lineno);
+		wsi_progress("lines read", lineno, 0);
+		if (rc < 0) {
+			wsi_db_rollback(s->db);
+			s->in_tx = 0;
+			status = wsi_report(&s->e);
+			break;
+		}
+		if (rc == 1) {
+			s->n_bad++;
+			if (!s->marks_frozen)
+				s->bad_line = lineno;
+			s->marks_frozen = 1;
+		}
+	}
+	wsi_lines_free(&in);
+	wsi_progress_done();
+	if (!status && got < 0) {
+		wsi_err("cannot read standard input: %s", strerror(errno));
+		status = WSI_EXIT_LOCAL;
+	}
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	wsi_cli cli = {0};
@@ -319,43 +363,7 @@ int main(int argc, char **argv)
 		status = wsi_report(&s.e);
 		goto out;
 	}
-	wsi_lines in;
-	char *line;
-	size_t n;
-	int got;
-	wsi_lines_init(&in, STDIN_FILENO);
-	for (;;) {
-		/* input is slow to come: commit what is staged, hold no lock while waiting */
-		if (s.in_tx && wsi_lines_would_wait(&in) && commit(&s)) {
-			status = wsi_report(&s.e);
-			break;
-		}
-		if ((got = wsi_lines_next(&in, &line, &n)) <= 0)
-			break;
-		long lineno = in.lineno;
-		if (n == 0)
-			continue;
-		int rc = stage_line(&s, line, n, lineno);
-		wsi_progress("lines read", lineno, 0);
-		if (rc < 0) {
-			wsi_db_rollback(s.db);
-			s.in_tx = 0;
-			status = wsi_report(&s.e);
-			break;
-		}
-		if (rc == 1) {
-			s.n_bad++;
-			if (!s.marks_frozen)
-				s.bad_line = lineno;
-			s.marks_frozen = 1;
-		}
-	}
-	wsi_lines_free(&in);
-	wsi_progress_done();
-	if (!status && got < 0) {
-		wsi_err("cannot read standard input: %s", strerror(errno));
-		status = WSI_EXIT_LOCAL;
-	}
+	status = stage_input(&s);
 	/* Orders after the last mark are committed too; the mark stays before them. */
 	if (!status && commit(&s))
 		status = wsi_report(&s.e);

@@ -30,9 +30,10 @@ for delay in 0.05 0.15 0.3; do
 	rm -f wsi.db*
 	# a slow writer so that the kill lands mid-stream, inside a batch
 	(while IFS= read -r l; do printf '%s\n' "$l"; done <all.txt) | wsi-stage -b 100 >keys1.txt 2>/dev/null &
+	stage=$! # this test's own wsi-stage: tests run in parallel
 	sleep "$delay"
-	pkill -9 -x wsi-stage
-	wait 2>/dev/null
+	kill -9 "$stage"
+	wait "$stage" 2>/dev/null
 	got=$(q 'select count(*) from orders' 2>/dev/null || echo 0)
 	check_mark; ok $? "killed after ${delay}s ($got of $total staged): the mark is not ahead of what is staged"
 	ok $([ "$(q 'pragma integrity_check')" = ok ] && echo 0 || echo 1) "the database is intact"
