@@ -7,6 +7,7 @@
 /* A decimal held as an integer count of millionths (6 fixed decimals). */
 #define WSI_DEC_SCALE 6
 #define WSI_DEC_ONE 1000000LL
+#define WSI_DEC_CENT (WSI_DEC_ONE / 100) /* one cent, in the fixed point */
 typedef struct { int64_t v; } wsi_dec;
 
 /* Parse "19.99", "-0.62125", "361.9500", "3", "1e2", " 7 " is refused.
@@ -24,7 +25,6 @@ int wsi_dec_mul(wsi_dec a, wsi_dec b, wsi_dec *out);
 int wsi_dec_div(wsi_dec a, wsi_dec b, wsi_dec *out);
 static inline wsi_dec wsi_dec_add(wsi_dec a, wsi_dec b) { return (wsi_dec){a.v + b.v}; }
 static inline wsi_dec wsi_dec_sub(wsi_dec a, wsi_dec b) { return (wsi_dec){a.v - b.v}; }
-static inline int wsi_dec_cmp(wsi_dec a, wsi_dec b) { return (a.v > b.v) - (a.v < b.v); }
 static inline wsi_dec wsi_dec_int(int64_t i) { return (wsi_dec){i * WSI_DEC_ONE}; }
 
 #endif

@@ -78,7 +78,7 @@ int wsi_http_opts_conf(const wsi_config *c, const char *section, wsi_http_opts *
 	int verify;
 	if (wsi_conf_int(c, section, "timeout", 60, 1, 3600, &timeout, e) ||
 	    wsi_conf_int(c, section, "retries", 3, 0, 20, &retries, e) ||
-	    wsi_conf_int(c, section, "max_response", 64L << 20, 1024, 1L << 30, &maxr, e) ||
+	    wsi_conf_int(c, section, "max_response", WSI_HTTP_MAX_RESPONSE, 1024, 1L << 30, &maxr, e) ||
 	    wsi_conf_bool(c, section, "tls_verify", 1, &verify, e))
 		return -1;
 	o->timeout = timeout;

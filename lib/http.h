@@ -5,6 +5,8 @@
 #include "config.h"
 #include "msg.h"
 
+#define WSI_HTTP_MAX_RESPONSE (64L << 20) /* the default [store]/[sage] max_response: 64 MiB */
+
 typedef struct wsi_http_opts {
 	long timeout;          /* whole request, seconds (default 60) */
 	long connect_timeout;  /* seconds (default 10) */

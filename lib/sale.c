@@ -195,18 +195,18 @@ static int item_details(json_t *details, const json_t *canon, const json_t *mapp
 		} else if (q.v % WSI_DEC_ONE == 0) {
 			/* Split the line so the extended amounts add up to the net exactly:
 			 * 35.98 for 3 is 2 x 11.99 and 1 x 12.00 (money.md, decision 3). */
-			wsi_dec lo = {unit.v / 10000 * 10000}, lo_ext, part_q, part_net, part_tax;
+			wsi_dec lo = {unit.v / WSI_DEC_CENT * WSI_DEC_CENT}, lo_ext, part_q, part_net, part_tax;
 			wsi_dec_mul(lo, q, &lo_ext);
-			int64_t up = (net.v - lo_ext.v) / 10000; /* units that take one cent more */
+			int64_t up = (net.v - lo_ext.v) / WSI_DEC_CENT; /* units that take one cent more */
 			if (up < 0 || up * WSI_DEC_ONE > q.v) {
 				return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be split into cents", store, id, i + 1);
 			}
 			part_q = (wsi_dec){up * WSI_DEC_ONE};
-			wsi_dec_mul((wsi_dec){lo.v + 10000}, part_q, &part_net);
+			wsi_dec_mul((wsi_dec){lo.v + WSI_DEC_CENT}, part_q, &part_net);
 			wsi_dec_mul(tax, part_q, &part_tax);
 			wsi_dec_div(part_tax, q, &part_tax);
 			part_tax = wsi_dec_round(part_tax, 2);
-			json_array_append_new(details, item_line(item, location, part_q, (wsi_dec){lo.v + 10000}, part_net, part_tax));
+			json_array_append_new(details, item_line(item, location, part_q, (wsi_dec){lo.v + WSI_DEC_CENT}, part_net, part_tax));
 			json_array_append_new(details, item_line(item, location, wsi_dec_sub(q, part_q), lo,
 								 wsi_dec_sub(net, part_net), wsi_dec_sub(tax, part_tax)));
 		} else {
@@ -278,7 +278,7 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 	json_object_set_new(o, "OrderType", json_string("Active"));
 	json_object_set_new(o, "OrderDate", json_string(date));
 	set_str(o, "PurchaseOrderNumber", number ? number : id, 22);
-	set_str(o, wsi_sale_reference_field(c), ref, 60);
+	set_str(o, wsi_sale_reference_field(c), ref, wsi_sale_reference_max(c));
 	set_str(o, "OrderDescription", desc, 60);
 	const char *shipvia = wsi_jstr(json_object_get(mapped, "shipvia"), "to");
 	if (shipvia)

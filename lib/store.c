@@ -122,7 +122,7 @@ wsi_store *wsi_store_open(const wsi_config *c, wsi_error *e)
 	if (wsi_conf_int(c, "store", "overlap", 300, 1, 86400 * 30, &s->overlap, e) ||
 	    wsi_conf_int(c, "store", "settle", 60, 0, 86400, &s->settle, e) ||
 	    wsi_conf_int(c, "store", "stretch", 2000, 1, 10000000, &s->stretch, e) ||
-	    wsi_conf_int(c, "store", "max_response", 64L << 20, 1024, 1L << 30, &s->max_response, e))
+	    wsi_conf_int(c, "store", "max_response", WSI_HTTP_MAX_RESPONSE, 1024, 1L << 30, &s->max_response, e))
 		goto fail;
 	if (s->kind == FILESRC) {
 		const char *fmt = wsi_conf(c, "store", "format", NULL);

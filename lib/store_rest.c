@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+
+#define WOO_PAGE_SIZE 100 /* WooCommerce's largest per_page */
+
 /* ---- one page of orders ---- */
 
 struct page_cx {
@@ -199,8 +202,8 @@ static int woo_stretch(wsi_store *s, int64_t lo, int64_t hi, const char *since_i
 	for (;;) {
 		char *url;
 		wsi_response r;
-		if (asprintf(&url, "%s?status=any&dates_are_gmt=true&orderby=id&order=asc&per_page=100&page=%ld%s%s%s%s",
-			     s->api, page, lo >= 0 ? "&modified_after=" : "", lo >= 0 ? wsi_time_fmt_naive(lo - 1, a, sizeof a) : "",
+		if (asprintf(&url, "%s?status=any&dates_are_gmt=true&orderby=id&order=asc&per_page=%d&page=%ld%s%s%s%s",
+			     s->api, WOO_PAGE_SIZE, page, lo >= 0 ? "&modified_after=" : "", lo >= 0 ? wsi_time_fmt_naive(lo - 1, a, sizeof a) : "",
 			     hi >= 0 ? "&modified_before=" : "", hi >= 0 ? wsi_time_fmt_naive(hi, b, sizeof b) : "") < 0)
 			return wsi_fail(s->e, WSI_EXIT_LOCAL, "out of memory");
 		if (get(s, url, &r)) {
@@ -225,7 +228,7 @@ static int woo_stretch(wsi_store *s, int64_t lo, int64_t hi, const char *since_i
 		free(url);
 		if (rc)
 			return -1;
-		if (items < 100 || (pages >= 0 && page >= pages))
+		if (items < WOO_PAGE_SIZE || (pages >= 0 && page >= pages))
 			break;
 		page++;
 	}
