@@ -19,18 +19,6 @@ static void usage(FILE *f)
 		   "See wsi-fetch(1) and wsi(7).\n");
 }
 
-/* What the store reader has to say, in this tool's voice. */
-static void say(void *ud, int level, const char *msg)
-{
-	(void)ud;
-	if (level == WSI_SAY_ERROR)
-		wsi_err("%s", msg);
-	else if (level == WSI_SAY_WARNING)
-		wsi_warn("%s", msg);
-	else
-		wsi_info("%s", msg);
-}
-
 static void progress(void *ud, long orders)
 {
 	(void)ud;
@@ -90,7 +78,7 @@ int main(int argc, char **argv)
 		{"since", required_argument, NULL, 'S'}, {"id", required_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {0, 0, 0, 0}};
 	wsi_cli cli = {0};
-	wsi_fetch_plan plan = {.marks = 1, .say = say, .progress = progress};
+	wsi_fetch_plan plan = {.marks = 1, .say = wsi_say, .progress = progress};
 	wsi_mark m; /* the mark read: plan.mark_from points into it */
 	const char *since = NULL, *id = NULL;
 	int opt;

@@ -1,6 +1,7 @@
 /* cli.c - one way to start for every tool. */
 #include "cli.h"
 #include "db.h"
+#include "http.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ int wsi_cli_opt(wsi_cli *cli, int opt, const char *arg, void (*usage)(FILE *))
 void wsi_cli_open(wsi_cli *cli, wsi_config **cfg, sqlite3 **db)
 {
 	wsi_error e = {0};
+	wsi_http_on_say(wsi_say, NULL);
 	*cfg = wsi_config_load(cli->config_path, &e);
 	if (!*cfg)
 		exit(wsi_report(&e));

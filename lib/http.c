@@ -1,5 +1,6 @@
 /* http.c - every request the tools make goes through here. */
 #include "http.h"
+#include <stdarg.h>
 #include "timeutil.h"
 #include <curl/curl.h>
 #include <ctype.h>
@@ -271,6 +272,28 @@ static double retry_after(const wsi_response *r)
 	return 1;
 }
 
+static wsi_say_fn say_fn;
+static void *say_ud;
+
+void wsi_http_on_say(wsi_say_fn fn, void *ud)
+{
+	say_fn = fn;
+	say_ud = ud;
+}
+
+static void say(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(int level, const char *fmt, ...)
+{
+	if (!say_fn)
+		return;
+	char msg[1200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	say_fn(say_ud, level, msg);
+}
+
 /* One attempt's options: the connection's TLS and limits, the method, body and headers. */
 static void setup(wsi_http *h, const char *method, const char *url, const char *body, int idempotent, struct buf *b,
 		  struct buf *hb, char *errbuf)
@@ -325,7 +348,7 @@ int wsi_http_request(wsi_http *h, const char *method, const char *url, const cha
 		struct buf b = {.max = h->o.max_response}, hb = {0};
 		CURL *c = h->curl;
 		setup(h, method, url, body, idempotent, &b, &hb, errbuf);
-		wsi_debug("%s %s", method, url);
+		say(WSI_SAY_DEBUG, "%s %s", method, url);
 		h->requests++;
 		CURLcode rc = curl_easy_perform(c);
 		long status = 0;
@@ -347,7 +370,7 @@ int wsi_http_request(wsi_http *h, const char *method, const char *url, const cha
 			if (!again)
 				return 0;
 			double wait = status == 429 ? retry_after(r) : backoff;
-			wsi_info("%s %s: HTTP %ld, trying again in %.1f s", method, shown, status, wait);
+			say(WSI_SAY_INFO, "%s %s: HTTP %ld, trying again in %.1f s", method, shown, status, wait);
 			wsi_response_free(r);
 			sleep_seconds(wait);
 			backoff *= 2;
@@ -366,7 +389,7 @@ int wsi_http_request(wsi_http *h, const char *method, const char *url, const cha
 		int tls = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
 			  rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM;
 		if (!tls && attempt < h->o.retries && (not_sent || idempotent)) {
-			wsi_info("%s %s: %s, trying again in %.1f s", method, shown,
+			say(WSI_SAY_INFO, "%s %s: %s, trying again in %.1f s", method, shown,
 				 errbuf[0] ? errbuf : curl_easy_strerror(rc), backoff);
 			sleep_seconds(backoff);
 			backoff *= 2;

@@ -5,6 +5,9 @@
 #include "config.h"
 #include "msg.h"
 
+/* Who hears the HTTP layer (a retry; each request at -v -v): wsi_cli_open gives the tool's voice. */
+void wsi_http_on_say(wsi_say_fn fn, void *ud);
+
 #define WSI_HTTP_MAX_RESPONSE (64L << 20) /* the default [store]/[sage] max_response: 64 MiB */
 
 typedef struct wsi_http_opts {

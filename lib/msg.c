@@ -22,6 +22,19 @@ void wsi_msg_init(const char *p)
 }
 
 const char *wsi_prog(void) { return prog; }
+
+void wsi_say(void *ud, int level, const char *msg)
+{
+	(void)ud;
+	if (level == WSI_SAY_ERROR)
+		wsi_err("%s", msg);
+	else if (level == WSI_SAY_WARNING)
+		wsi_warn("%s", msg);
+	else if (level == WSI_SAY_INFO)
+		wsi_info("%s", msg);
+	else
+		wsi_debug("%s", msg);
+}
 void wsi_set_verbosity(int level) { verbosity = level; }
 int wsi_verbosity(void) { return verbosity; }
 

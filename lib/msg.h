@@ -40,6 +40,11 @@ void wsi_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wsi_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wsi_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wsi_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What a library module has to say goes through a callback the tool gives; this is the tool's
+ * voice for it: level WSI_SAY_*, one sentence. */
+enum { WSI_SAY_ERROR, WSI_SAY_WARNING, WSI_SAY_INFO, WSI_SAY_DEBUG };
+typedef void (*wsi_say_fn)(void *ud, int level, const char *msg);
+void wsi_say(void *ud, int level, const char *msg);
 /* Print e->msg and return e->status. */
 int wsi_report(const wsi_error *e);
 /* Print a message and exit with status. */

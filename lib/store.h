@@ -7,8 +7,6 @@
 
 typedef struct wsi_store wsi_store;
 
-enum { WSI_SAY_ERROR, WSI_SAY_WARNING, WSI_SAY_INFO };
-
 typedef struct wsi_fetch_plan {
 	int have_lower;     /* time mode: orders modified at or after `lower` (UTC seconds) */
 	int64_t lower;
@@ -18,7 +16,7 @@ typedef struct wsi_fetch_plan {
 	const char *mark_from; /* the mark this run read from (NULL: none), told in each mark line so that
 			        * wsi-stage never moves a mark a person set during the run */
 	/* What the reader has to say (lib prints nothing): level WSI_SAY_*, a sentence. */
-	void (*say)(void *ud, int level, const char *msg);
+	wsi_say_fn say;
 	/* Orders printed so far, for a progress line. */
 	void (*progress)(void *ud, long orders);
 	void *ud;
