@@ -24,7 +24,7 @@ from decimal import Decimal, ROUND_HALF_UP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from simlib import serve  # noqa: E402
+from simlib import Faults, serve  # noqa: E402
 
 RESOURCES = {  # (module, resource) -> (collection, key field)
     ('AR', 'ARCustomers'): ('customers', 'CustomerNumber'),
@@ -433,17 +433,7 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_api('DELETE')
 
     def take_fault(self, method, path):
-        with self.srv.lock:
-            for f in self.srv.faults:
-                if f.get('method', method) == method and f.get('match', '') in path:
-                    if f.get('skip', 0) > 0:
-                        f['skip'] -= 1
-                        continue
-                    f['count'] = f.get('count', 1) - 1
-                    if f['count'] <= 0:
-                        self.srv.faults.remove(f)
-                    return dict(f)
-        return None
+        return self.srv.faults.take(method, path)
 
     def handle_api(self, method):
         n = int(self.headers.get('Content-Length') or 0)
@@ -608,9 +598,9 @@ class Handler(BaseHTTPRequestHandler):
                 co.history.append((time.time(), f"rollback to {body.get('name', 'default')}"))
             elif path == '/_sim/fault':
                 if body.get('clear'):
-                    srv.faults = []
+                    srv.faults.clear()
                 else:
-                    srv.faults.append(body)
+                    srv.faults.add(body)
             elif path == '/_sim/latency':
                 srv.latency = float(body.get('seconds', 0))
             elif path == '/_sim/options':
@@ -637,7 +627,7 @@ def main():
     srv.company = Company(data)
     srv.lock = threading.RLock()
     srv.stats = {'requests': 0, 'by_resource': {}}
-    srv.faults = []
+    srv.faults = Faults()
     srv.latency = 0.0
     srv.page_size = a.page_size
     srv.user, srv.password = a.user, a.password

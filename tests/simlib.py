@@ -2,6 +2,7 @@
 through a port file (written whole, then renamed) or stdout, then serve."""
 import os
 import ssl
+import threading
 
 
 def serve(srv, tls=None, portfile=None):
@@ -18,3 +19,34 @@ def serve(srv, tls=None, portfile=None):
     else:
         print(port, flush=True)
     srv.serve_forever()
+
+
+class Faults:
+    """The faults a test queued (POST /_sim/fault): each matches a method when it names one and a
+    substring of the path ('match'), lets 'skip' matching requests by first, then fires 'count'
+    times (default 1). take() hands back a copy of the one that fires, or None."""
+
+    def __init__(self):
+        self.items = []
+        self.lock = threading.Lock()
+
+    def add(self, fault):
+        with self.lock:
+            self.items.append(fault)
+
+    def clear(self):
+        with self.lock:
+            self.items = []
+
+    def take(self, method, path):
+        with self.lock:
+            for f in self.items:
+                if f.get('method', method) == method and f.get('match', '') in path:
+                    if f.get('skip', 0) > 0:
+                        f['skip'] -= 1
+                        continue
+                    f['count'] = f.get('count', 1) - 1
+                    if f['count'] <= 0:
+                        self.items.remove(f)
+                    return dict(f)
+        return None

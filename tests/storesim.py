@@ -21,7 +21,7 @@ from datetime import datetime, timezone, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from simlib import serve  # noqa: E402
+from simlib import Faults, serve  # noqa: E402
 
 
 def parse_time(s):
@@ -61,7 +61,7 @@ class Store:
         self.key, self.secret, self.token = key, secret, token
         self.site_offset = -3 * 3600   # WooCommerce site time zone, as in the docs' example
         self.shop_offset = -4 * 3600   # Shopify shop offset
-        self.faults = []
+        self.faults = Faults()
         self.on_page = []
         self.stats = {'requests': 0, 'list': 0, 'count': 0, 'by_status': {}}
         self.bucket, self.leak, self.level, self.last_leak = 40.0, 2.0, 0.0, time.monotonic()
@@ -236,17 +236,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b''
 
     def take_fault(self, path):
-        with self.st.lock:
-            for f in self.st.faults:
-                if f.get('match', '') in path and f.get('count', 1) > 0:
-                    if f.get('skip', 0) > 0:
-                        f['skip'] -= 1
-                        continue
-                    f['count'] = f.get('count', 1) - 1
-                    if f['count'] <= 0:
-                        self.st.faults.remove(f)
-                    return dict(f)
-        return None
+        return self.st.faults.take(self.command, path)
 
     def do_POST(self):
         self.dispatch('POST')
@@ -330,9 +320,9 @@ class Handler(BaseHTTPRequestHandler):
                 st.clock += int(body.get('advance', 0))
             elif path == '/_sim/fault':
                 if body.get('clear'):
-                    st.faults = []
+                    st.faults.clear()
                 else:
-                    st.faults.append(body)
+                    st.faults.add(body)
             elif path == '/_sim/on_page':
                 st.on_page.append(body)
             elif path == '/_sim/ratelimit':
