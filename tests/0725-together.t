@@ -12,7 +12,7 @@ is "$(q "select state from orders where id='10231'")" valid "an order ready to p
 sage /_sim/fault '{"delay":3,"method":"GET","match":"ICItems"}' >/dev/null
 wsi-validate shop:10231 >/dev/null 2>val.err &
 vpid=$!
-sleep 0.7
+wait_fault_taken sage
 sage /_sim/fault '{"delay":4,"method":"POST","match":"OEOrders"}' >/dev/null
 wsi-post shop:10231 >posted1.txt 2>post1.err &
 ppid=$!
@@ -29,7 +29,7 @@ is "$(q "select state from orders where id='10231'")" posted "posted by the firs
 sage /_sim/fault '{"delay":3,"method":"GET","match":"ICItems"}' >/dev/null
 wsi-validate -a >/dev/null 2>val.err &
 vpid=$!
-sleep 1
+wait_fault_taken sage
 wsi-sync hold shop:10234 2>/dev/null
 wsi-remap add item BEDLAMP A1-104/0 2>/dev/null
 wait "$vpid"
@@ -66,7 +66,7 @@ advance
 sim /_sim/fault '{"delay":3,"match":"orders"}' >/dev/null
 wsi-sync 2>sync.err &
 spid=$!
-sleep 1
+wait_fault_taken sim
 wsi-hwm set 2026-11-20T00:00:00Z 2>/dev/null
 wait "$spid"
 is "$(wsi-hwm | cut -f3)" "2026-11-20T00:00:00Z" "the mark a person set during the run stays"
@@ -78,7 +78,8 @@ advance
 wsi-fetch >env.txt 2>/dev/null
 { grep '"id":"30003"' env.txt; sleep 3; grep -v '"id":"30003"' env.txt; } | wsi-stage >slow.keys 2>slow.err &
 slow=$!
-sleep 1
+# its first order committed (at most 2 s: a stage holding it uncommitted must still be beside the next)
+wait_state 30003 staged 40
 WSI_BUSY_TIMEOUT_MS=1000 wsi-stage <env.txt >/dev/null 2>fast.err; rc=$?
 is "$rc" 0 "a second wsi-stage fed at once finishes"
 WSI_BUSY_TIMEOUT_MS=1000 wsi-remap add shipvia flat_rate UPS 2>remap.err; rc=$?

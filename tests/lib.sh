@@ -177,8 +177,15 @@ advance() { sim /_sim/clock "{\"advance\":${1:-120}}" >/dev/null; }
 
 # state_of ID: the state of order shop:ID
 state_of() { q "select state from orders where store='shop' and id='$1'"; }
-# wait_state ID STATE: poll (up to 20 s) until order shop:ID is in STATE
+# wait_state ID STATE [TRIES]: poll (every 0.05 s, 400 tries by default) until order shop:ID is in STATE
 wait_state() {
 	i=0
-	while [ "$(state_of "$1")" != "$2" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+	while [ "$(state_of "$1")" != "$2" ] && [ $i -lt "${3:-400}" ]; do sleep 0.05; i=$((i + 1)); done
+}
+# wait_fault_taken sage|sim: poll (up to 20 s) until the simulator's queued faults have all fired,
+# i.e. the tool a delay fault holds is inside it now
+wait_fault_taken() {
+	i=0
+	while [ "$("$1" /_sim/faults | python3 -c 'import json,sys; print(json.load(sys.stdin)["queued"])')" != 0 ] &&
+		[ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
 }

@@ -569,6 +569,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, co.state())
             if path == '/_sim/stats':
                 return self.send(200, srv.stats)
+            if path == '/_sim/faults':  # how many queued faults have not fired yet
+                return self.send(200, {'queued': len(srv.faults.items)})
             if path == '/_sim/reset_stats':
                 srv.stats = {'requests': 0, 'by_resource': {}}
             elif path in ('/_sim/customers', '/_sim/items'):

@@ -297,6 +297,8 @@ class Handler(BaseHTTPRequestHandler):
         with st.lock:
             if path == '/_sim/stats':
                 return self.send(200, json.dumps(st.stats))
+            if path == '/_sim/faults':  # how many queued faults have not fired yet
+                return self.send(200, json.dumps({'queued': len(st.faults.items)}))
             if path == '/_sim/orders' and method == 'GET':
                 return self.send(200, json.dumps(list(st.orders.values())))
             if path == '/_sim/orders':
