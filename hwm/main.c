@@ -68,9 +68,9 @@ static int change(sqlite3 *db, const char *store, const char *kind, const char *
 	}
 	if (wsi_orders_flag_recheck(db, store, kind, value, by, &flagged, e) || wsi_db_commit(db, e))
 		goto fail;
-	fprintf(stderr, "%s: %s %s mark %s%s; %ld staged order%s will be checked against Sage again by the next wsi-post\n",
-		wsi_prog(), store, value ? kind : "time and id", value ? "set to " : "reset", value ? value : "",
-		flagged, flagged == 1 ? "" : "s");
+	wsi_note("%s %s mark %s%s; %ld staged order%s will be checked against Sage again by the next wsi-post",
+		 store, value ? kind : "time and id", value ? "set to " : "reset", value ? value : "",
+		 flagged, flagged == 1 ? "" : "s");
 	return 0;
 fail:
 	wsi_db_rollback(db);

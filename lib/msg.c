@@ -101,6 +101,16 @@ void wsi_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+void wsi_note(const char *fmt, ...)
+{
+	va_list ap;
+	if (verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	say("", fmt, ap);
+	va_end(ap);
+}
+
 void wsi_warn(const char *fmt, ...)
 {
 	va_list ap;

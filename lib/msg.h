@@ -38,6 +38,8 @@ void wsi_redact(char *dst, size_t n, const char *src);
 
 void wsi_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wsi_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What a person asked for, said unless -q: "3 orders sent back", a step's summary. */
+void wsi_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wsi_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wsi_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* What a library module has to say goes through a callback the tool gives; this is the tool's

@@ -4,6 +4,23 @@
 #include <jansson.h>
 #include "msg.h"
 
+/* The canonical order, the shape every step after wsi-stage works from (amounts are decimal
+ * text, never numbers; times RFC 3339 UTC; absent values are ""):
+ * {"number", "created", "currency", "prices_include_tax": bool,
+ *  "customer": {"id", "email", "first_name", "last_name", "company", "phone"},
+ *  "billing" and "shipping": {"name", "company", "address1", "address2", "city", "state",
+ *                             "postcode", "country", "email", "phone"},
+ *  "lines": [{"sku", "name", "line_id", "product_id", "quantity", "unit_price", "subtotal",
+ *             "discount", "total" (net of discounts, of tax when prices include it), "tax"}],
+ *  "shipping_lines": [{"method", "title", "total", "tax"}],
+ *  "fees": [{"name", "total", "tax"}],
+ *  "coupons": [{"code", "discount", "discount_tax"}],
+ *  "payment": {"method", "title"},
+ *  "totals": {"items", "discount", "shipping", "fees", "tax", "total", "refunded"},
+ *  "note", "status", "paid": bool, "paid_amount", "paid_at", "transaction"}
+ * What was posted is hashed without status, modification time and payment state
+ * (wsi_order_texts). */
+
 /* Derive the canonical order from a store's raw order (source "woocommerce" or "shopify").
  * Money stays decimal text. NULL with *e naming the field when a value cannot be read. */
 json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e);

@@ -256,11 +256,10 @@ static int change(const struct command *c, sqlite3 *db, int argc, char **argv, w
 		wsi_db_rollback(db);
 		return -1;
 	}
+	char imported[64] = "";
 	if (c->run == run_import)
-		fprintf(stderr, "wsi-remap: %ld mapping%s imported; ", count, count == 1 ? "" : "s");
-	else
-		fprintf(stderr, "wsi-remap: ");
-	fprintf(stderr, "%ld unposted order%s sent back to be mapped again\n", touched, touched == 1 ? "" : "s");
+		snprintf(imported, sizeof imported, "%ld mapping%s imported; ", count, count == 1 ? "" : "s");
+	wsi_note("%s%ld unposted order%s sent back to be mapped again", imported, touched, touched == 1 ? "" : "s");
 	return 0;
 }
 

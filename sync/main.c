@@ -58,7 +58,7 @@ static void exec_tool(const char *tool, char **argv)
 		execv(path, argv);
 	}
 	execvp(tool, argv);
-	fprintf(stderr, "wsi-sync: cannot run %s: %s\n", tool, strerror(errno));
+	wsi_err("cannot run %s: %s", tool, strerror(errno));
 	_exit(127);
 }
 
@@ -134,8 +134,10 @@ static void summary(const char *db_path, const char *tool, const char *step, int
 	char how[24] = "";
 	if (status)
 		snprintf(how, sizeof how, " (exit %d)", status);
-	if (wsi_verbosity() >= 0 || status)
-		fprintf(stderr, "wsi-sync: %s: %s%s\n", step, *text ? text : "no summary", how);
+	if (status)
+		wsi_err("%s: %s%s", step, *text ? text : "no summary", how);
+	else
+		wsi_note("%s: %s", step, *text ? text : "no summary");
 }
 
 static int run(wsi_cli *cli, const char *jobs)

@@ -396,8 +396,8 @@ static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *
 					(const char *const *)rs.msg, rs.n, &r->e);
 		rc = m < 0 ? -1 : 0;
 		for (int k = 0; k < rs.n; k++) {
-			if (m == 1 && wsi_verbosity() >= 0)
-				fprintf(stderr, "%s: %s:%s: %s\n", wsi_prog(), o->k.store, o->k.id, rs.msg[k]);
+			if (m == 1)
+				wsi_note("%s:%s: %s", o->k.store, o->k.id, rs.msg[k]);
 			free(rs.msg[k]);
 		}
 		if (m == 0)
