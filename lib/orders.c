@@ -8,9 +8,10 @@
 #include <string.h>
 
 static const char *const names[WSI_NSTATES] = {
-	[WSI_STAGED] = "staged", [WSI_MAPPED] = "mapped", [WSI_VALID] = "valid", [WSI_INVALID] = "invalid",
-	[WSI_POSTING] = "posting", [WSI_POSTED] = "posted", [WSI_FAILED] = "failed", [WSI_HELD] = "held",
-	[WSI_SKIPPED] = "skipped", [WSI_CONFLICT] = "conflict"};
+	[WSI_STAGED] = WSI_NAME_STAGED, [WSI_MAPPED] = WSI_NAME_MAPPED, [WSI_VALID] = WSI_NAME_VALID,
+	[WSI_INVALID] = WSI_NAME_INVALID, [WSI_POSTING] = WSI_NAME_POSTING, [WSI_POSTED] = WSI_NAME_POSTED,
+	[WSI_FAILED] = WSI_NAME_FAILED, [WSI_HELD] = WSI_NAME_HELD, [WSI_SKIPPED] = WSI_NAME_SKIPPED,
+	[WSI_CONFLICT] = WSI_NAME_CONFLICT};
 
 #define B(s) (1u << (s))
 /* The moves of wsi(7)'s state diagram: from a state (row) to the states in its set. */
@@ -241,7 +242,7 @@ int wsi_order_posted(sqlite3 *db, wsi_loaded *o, const wsi_sage_ids *ids, const 
 		 "(a credit note?)", ids->order);
 	rc = cas(db, o, WSI_CONFLICT, SAGE_IDS_SET ", posted_hash=coalesce(posted_hash,?11), posted_at=coalesce(posted_at,?2)",
 		 vals, 6, text, e);
-	if (rc == 1 && wsi_event(db, o->store, o->id, "conflict", "conflict", text, e))
+	if (rc == 1 && wsi_event(db, o->store, o->id, WSI_NAME_CONFLICT, WSI_NAME_CONFLICT, text, e))
 		return -1;
 	return rc == 1 ? 2 : rc;
 }
@@ -330,7 +331,7 @@ int wsi_order_claim_receipt(sqlite3 *db, wsi_loaded *o, wsi_error *e)
 	if (wsi_db_begin(db, e))
 		return -1;
 	sqlite3_stmt *st = wsi_db_prepare(db, "UPDATE orders SET receipt_claimed=?3, rev=rev+1 WHERE store=?1 AND id=?2"
-					      " AND state='posted' AND rev=?4 AND sage_receipt IS NULL", e);
+					      " AND state='" WSI_NAME_POSTED "' AND rev=?4 AND sage_receipt IS NULL", e);
 	char now[32];
 	int rc = -1;
 	if (st) {
@@ -368,7 +369,7 @@ int wsi_order_receipt_done(sqlite3 *db, wsi_loaded *o, const char *number, const
 			rc = wsi_db_fail(db, e, "cannot record a receipt");
 		else if (sqlite3_changes(db) == 1) {
 			o->rev++;
-			rc = number ? wsi_event(db, o->store, o->id, "posted", "posted", why, e) : 0;
+			rc = number ? wsi_event(db, o->store, o->id, WSI_NAME_POSTED, WSI_NAME_POSTED, why, e) : 0;
 		}
 		sqlite3_finalize(st);
 	}

@@ -16,6 +16,17 @@ typedef enum wsi_state {
 	WSI_HELD, WSI_SKIPPED, WSI_CONFLICT, WSI_NSTATES
 } wsi_state;
 #define WSI_NO_STATE (-1) /* the order is not in the database */
+/* The names as stored and shown: spelled here alone (orders.c's table and lib/reasons.c use them). */
+#define WSI_NAME_STAGED "staged"
+#define WSI_NAME_MAPPED "mapped"
+#define WSI_NAME_VALID "valid"
+#define WSI_NAME_INVALID "invalid"
+#define WSI_NAME_POSTING "posting"
+#define WSI_NAME_POSTED "posted"
+#define WSI_NAME_FAILED "failed"
+#define WSI_NAME_HELD "held"
+#define WSI_NAME_SKIPPED "skipped"
+#define WSI_NAME_CONFLICT "conflict"
 
 /* The state's name as stored and shown ("posting"); "none" for WSI_NO_STATE. */
 const char *wsi_state_name(int s);

@@ -1,5 +1,6 @@
 /* reasons.c - the table of reason codes (wsi-validate(1), wsi-sync(1) waiting). */
 #include "reasons.h"
+#include "orders.h"
 #include <string.h>
 
 #define ANY_STORE_FIX "fix the order in the store, and it comes again"
@@ -31,9 +32,9 @@ const wsi_reason_code wsi_reason_codes[] = {
 	{"sage-refused", 0, "that Sage refused", "fix the cause, then wsi-validate KEY | wsi-post"},
 	{"sage-total-differs", 0, "posted, with a Sage total that differs from the web order's", "check the invoice in Sage"},
 	/* states that wait without a reason of their own */
-	{"conflict", 0, "changed in the store after posting", "make the credit note or change in Sage by hand"},
-	{"held", 0, "held by a person", "wsi-sync release KEY lets it go on"},
-	{"posting", 0, "with an unknown outcome in Sage", "the next wsi-post finds out"},
+	{WSI_NAME_CONFLICT, 0, "changed in the store after posting", "make the credit note or change in Sage by hand"},
+	{WSI_NAME_HELD, 0, "held by a person", "wsi-sync release KEY lets it go on"},
+	{WSI_NAME_POSTING, 0, "with an unknown outcome in Sage", "the next wsi-post finds out"},
 };
 const size_t wsi_reason_codes_n = sizeof wsi_reason_codes / sizeof *wsi_reason_codes;
 

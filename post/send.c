@@ -154,7 +154,7 @@ static int created(struct ctx *c, sqlite3 *db, wsi_sage *s, struct order *o, jso
 	printf("%s:%s\t%s\n", k->store, k->id, n.order);
 	fflush(stdout);
 	c->posted++;
-	wsi_progress("posted", c->posted + c->failed, (long)c->list.n);
+	wsi_progress(wsi_state_name(WSI_POSTED), c->posted + c->failed, (long)c->list.n);
 	c->differs += differs;
 	pthread_mutex_unlock(&c->lock);
 	if (differs) {

@@ -208,7 +208,7 @@ int hold_release(sqlite3 *db, const char *key, int hold, wsi_error *e)
 			  o.state == WSI_INVALID || o.state == WSI_FAILED)
 		       : o.state == WSI_HELD;
 	char why[160];
-	snprintf(why, sizeof why, "%s by %s", hold ? "held" : "released", wsi_db_actor(1));
+	snprintf(why, sizeof why, "%s by %s", hold ? wsi_state_name(WSI_HELD) : "released", wsi_db_actor(1));
 	if (rc == 0)
 		rc = wsi_fail(e, WSI_EXIT_USAGE, "%s: no such order", key);
 	else if (rc > 0 && !can)
