@@ -163,9 +163,12 @@ static int created(struct ctx *c, sqlite3 *db, wsi_sage *s, struct order *o, jso
 			 n.total, wsi_dec_fmt(web, 2, b, sizeof b));
 		wsi_err("%s:%s: %s", k->store, k->id, msg);
 		const char *codes[1] = {"sage-total-differs"}, *msgs[1] = {msg};
-		if (wsi_db_begin(db, &e) == 0) {
-			if (wsi_set_reasons(db, k->store, k->id, codes, NULL, msgs, 1, &e) || wsi_db_commit(db, &e))
-				wsi_db_rollback(db);
+		/* the order is posted either way; a reason that cannot be recorded stops the run, said */
+		if (wsi_db_begin(db, &e) || wsi_set_reasons(db, k->store, k->id, codes, NULL, msgs, 1, &e) ||
+		    wsi_db_commit(db, &e)) {
+			wsi_db_rollback(db);
+			halt(c, &e);
+			return -1;
 		}
 	}
 	if (!needs_receipt(c, o))

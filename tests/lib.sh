@@ -153,7 +153,7 @@ chain() {
 }
 
 # sage_count KIND: orders (or receipts, invoices) the Sage simulator holds
-sage_count() { sage /_sim/state | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["'"$1"'"]))'; }
+sage_count() { sage /_sim/state | json_get "len(j['$1'])"; }
 # sage_refs: the OrderReference of every Sage order, sorted, one a line
 sage_refs() { sage /_sim/state | python3 -c 'import json,sys; [print(o["OrderReference"]) for o in json.load(sys.stdin)["orders"]]' | sort; }
 # dups: references Sage holds more than once (must be none)
@@ -175,6 +175,8 @@ PY
 }
 advance() { sim /_sim/clock "{\"advance\":${1:-120}}" >/dev/null; }
 
+# json_get EXPR: the JSON on stdin as j, EXPR (Python) of it printed: json_get 'len(j["orders"])'
+json_get() { python3 -c 'import json,sys; j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 # state_of ID: the state of order shop:ID
 state_of() { q "select state from orders where store='shop' and id='$1'"; }
 # wait_state ID STATE [TRIES]: poll (every 0.05 s, 400 tries by default) until order shop:ID is in STATE
@@ -186,6 +188,6 @@ wait_state() {
 # i.e. the tool a delay fault holds is inside it now
 wait_fault_taken() {
 	i=0
-	while [ "$("$1" /_sim/faults | python3 -c 'import json,sys; print(json.load(sys.stdin)["queued"])')" != 0 ] &&
+	while [ "$("$1" /_sim/faults | json_get 'j["queued"]')" != 0 ] &&
 		[ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
 }

@@ -66,11 +66,10 @@ static int print_table(const char *which)
 	return 2;
 }
 
-int main(int argc, char **argv)
+/* decimals and times: every format the stores send */
+static void scalars(void)
 {
 	char b[64];
-	if (argc > 1)
-		return print_table(argv[1]);
 	/* decimals: every money format the stores send */
 	ok(!strcmp(dec("19.99"), "19.99"), "decimal 19.99");
 	ok(!strcmp(dec("361.9500"), "361.95"), "decimal 361.9500");
@@ -116,6 +115,11 @@ int main(int argc, char **argv)
 	   wsi_time_parse_http("Sun, 06 Nov 2147483647 08:49:37 GMT", &t) == -1 &&
 	   wsi_time_parse_http("Sun, 06 Nov 1994 -8:49:37 GMT", &t) == -1, "HTTP dates out of range refused");
 
+}
+
+/* JSON spans, keys, hashes, HTML, and what fuzzing found in the Sage body */
+static void the_rest(void)
+{
 	/* JSON: exact numbers, spans */
 	wsi_error e = {0};
 	const char *doc = "{\"price\": 17.99, \"q\": 2, \"s\": \"a.b\"}";
@@ -195,6 +199,14 @@ int main(int argc, char **argv)
 	json_decref(mapped);
 	free(ob);
 
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		return print_table(argv[1]);
+	scalars();
+	the_rest();
 	printf("1..%d\n", n);
 	return failed != 0;
 }
