@@ -21,6 +21,7 @@ struct wsi_store {
 	FILE *out;
 	const char *mark_from;
 	int64_t future;      /* orders modified after this are named in a warning (0: none) */
+	int tail;            /* reading the tail: a change while read is read again next run */
 	wsi_fetch_stats *st;
 	wsi_error *e;
 	const wsi_fetch_plan *plan; /* its say() and progress() */

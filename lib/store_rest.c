@@ -233,7 +233,8 @@ static int woo_stretch(wsi_store *s, int64_t lo, int64_t hi, const char *since_i
 		page++;
 	}
 	if (changed || (total0 >= 0 && (long)s->nseen < total0 && !since_id)) {
-		store_say(s, WSI_SAY_INFO, "stretch %s..%s changed while it was read (%ld orders, %zu seen): reading it again",
+		if (!s->tail)
+			store_say(s, WSI_SAY_INFO, "stretch %s..%s changed while it was read (%ld orders, %zu seen): reading it again",
 			 lo >= 0 ? wsi_time_fmt(lo, a, sizeof a) : "start", hi >= 0 ? wsi_time_fmt(hi, b, sizeof b) : "now",
 			 total0, s->nseen);
 		return 1;
@@ -313,6 +314,8 @@ static int shopify_stretch(wsi_store *s, int64_t lo, int64_t hi, long *count)
 	if (shopify_count(s, lo, hi, &before))
 		return -1;
 	*count = before;
+	if (before == 0 && s->tail)
+		return 0; /* an empty tail: no list request */
 	if (before > s->stretch * 2 && lo >= 0 && hi - lo > 1)
 		return 2;
 	store_seen_clear(s);
@@ -327,7 +330,8 @@ static int shopify_stretch(wsi_store *s, int64_t lo, int64_t hi, long *count)
 	if (shopify_count(s, lo, hi, &after))
 		return -1;
 	if ((long)s->nseen < after) {
-		store_say(s, WSI_SAY_INFO, "stretch changed while it was read (%ld orders, %zu seen): reading it again", after, s->nseen);
+		if (!s->tail)
+			store_say(s, WSI_SAY_INFO, "stretch changed while it was read (%ld orders, %zu seen): reading it again", after, s->nseen);
 		return 1;
 	}
 	return 0;
@@ -386,19 +390,18 @@ static int probe(wsi_store *s, const wsi_fetch_plan *p, int64_t *lower, long *co
 	return 0;
 }
 
-/* Orders modified after the store's clock (a wrong clock, a bad import) lie beyond every stretch:
- * read them too, named in a warning, with no mark line (the mark never passes the clock). */
-static int fetch_future(wsi_store *s)
+/* The tail, from where the stretches end (the clock less settle) to the store's end: read once
+ * with no mark line, so a recent order is never held back and the next run reads it again from the
+ * mark. Orders modified after the clock (a wrong clock, a bad import) are named in a warning. */
+static int fetch_tail(wsi_store *s, int64_t lo)
 {
 	s->future = s->now + s->settle;
+	s->tail = 1;
 	long n = 0;
-	if (s->kind == SHOPIFY && shopify_count(s, s->future + 1, -1, &n))
-		return -1;
-	int rc = s->kind != SHOPIFY || n > 0
-		? (s->kind == SHOPIFY ? shopify_stretch(s, s->future + 1, -1, &n) : woo_stretch(s, s->future + 1, -1, NULL, &n))
-		: 0;
+	int rc = s->kind == SHOPIFY ? shopify_stretch(s, lo, -1, &n) : woo_stretch(s, lo, -1, NULL, &n);
 	s->future = 0;
-	return rc < 0 ? -1 : 0; /* changed while read: the next run reads them again */
+	s->tail = 0;
+	return rc < 0 ? -1 : 0; /* changed while read: the next run reads it again */
 }
 
 int store_fetch_time(wsi_store *s, const wsi_fetch_plan *p)
@@ -416,7 +419,7 @@ int store_fetch_time(wsi_store *s, const wsi_fetch_plan *p)
 		return p->marks ? store_print_mark_time(s, end) : 0;
 	}
 	if (lower >= end)
-		return fetch_future(s);
+		return fetch_tail(s, lower);
 	int64_t width = end - lower;
 	if (count > s->stretch && count > 0)
 		width = width / (count / s->stretch + 1) + 1;
@@ -447,7 +450,7 @@ int store_fetch_time(wsi_store *s, const wsi_fetch_plan *p)
 		if (n < s->stretch / 2 && width < INT64_MAX / 4)
 			width *= 2;
 	}
-	return fetch_future(s);
+	return fetch_tail(s, lo);
 }
 
 int store_fetch_id(wsi_store *s, const wsi_fetch_plan *p)
