@@ -56,6 +56,10 @@ static const char *migrations[] = {
 	"ALTER TABLE orders ADD COLUMN mapped TEXT;",
 	/* 2 -> 3: every move a compare-and-set (rev); receipts claimed like orders */
 	"ALTER TABLE orders ADD COLUMN rev INTEGER NOT NULL DEFAULT 0; ALTER TABLE orders ADD COLUMN receipt_claimed TEXT;",
+	/* 3 -> 4: what each wsi-hwm set's check came to */
+	"ALTER TABLE rechecks ADD COLUMN found INTEGER NOT NULL DEFAULT 0;"
+	" ALTER TABLE rechecks ADD COLUMN again INTEGER NOT NULL DEFAULT 0;"
+	" ALTER TABLE rechecks ADD COLUMN unposted INTEGER NOT NULL DEFAULT 0;",
 };
 
 int wsi_db_fail(sqlite3 *db, wsi_error *e, const char *what)

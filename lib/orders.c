@@ -266,6 +266,22 @@ int wsi_order_forget_sage(sqlite3 *db, wsi_loaded *o, int to, const char *why, w
 			      " sage_invoice=NULL, sage_receipt=NULL, receipt_claimed=NULL", NULL, 0, why, e);
 }
 
+int wsi_recheck_tally(sqlite3 *db, const wsi_loaded *o, enum wsi_recheck_outcome what, wsi_error *e)
+{
+	static const char *const sql[] = {"UPDATE rechecks SET found=found+1 WHERE seq=?",
+					  "UPDATE rechecks SET again=again+1 WHERE seq=?",
+					  "UPDATE rechecks SET unposted=unposted+1 WHERE seq=?"};
+	if (!o->recheck)
+		return 0;
+	sqlite3_stmt *st = wsi_db_prepare(db, sql[what], e);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, o->recheck);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : wsi_db_fail(db, e, "cannot count a recheck");
+}
+
 int wsi_order_recheck_done(sqlite3 *db, const wsi_loaded *o, wsi_error *e)
 {
 	sqlite3_stmt *st = wsi_db_prepare(db, "UPDATE orders SET recheck=0 WHERE store=? AND id=? AND recheck=?", e);

@@ -35,6 +35,10 @@ const wsi_reason_code wsi_reason_codes[] = {
 	{WSI_NAME_CONFLICT, 0, "changed in the store after posting", "make the credit note or change in Sage by hand"},
 	{WSI_NAME_HELD, 0, "held by a person", "wsi-sync release KEY lets it go on"},
 	{WSI_NAME_POSTING, 0, "with an unknown outcome in Sage", "the next wsi-post finds out"},
+	{"sent-unanswered", 1, "for Sage to answer a request sent at %s (Sage may still be saving it)",
+	 "nothing: the first run [sage] reconcile_after later decides it by what Sage has"},
+	{"next-run", 0, "for the next run (the last could not reach Sage or the store, or stopped, or none ran since)",
+	 "the next wsi-sync takes them on; wsi-sync status tells how the last run ended"},
 };
 const size_t wsi_reason_codes_n = sizeof wsi_reason_codes / sizeof *wsi_reason_codes;
 

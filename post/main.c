@@ -16,12 +16,14 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: wsi-post [-c FILE] [-d DB] [-v] [-q] [-n] [-j N] [-a | KEY...]\n"
+		   "       wsi-post -r [-c FILE] [-d DB] [-v] [-q]\n"
 		   "Create valid orders in Sage (order, shipment, invoice and prepayment in one save)\n"
 		   "and print KEY TAB Sage order number for each. Orders left in posting, and those\n"
 		   "wsi-hwm set sent to be checked, are reconciled first.\n"
 		   "  -a    every valid order\n"
 		   "  -n    print the bodies (KEY TAB JSON) without sending anything\n"
 		   "  -j N  post on N connections at once (default 1)\n"
+		   "  -r    reconcile only: decide what is left and flagged, post nothing\n"
 		   "See wsi-post(1).\n");
 }
 
@@ -63,13 +65,19 @@ static int run(struct ctx *c, sqlite3 *db, wsi_sage *sage, long jobs, wsi_error 
 {
 	/* recover first: whatever keys were given */
 	c->held_back = json_object();
-	if (!c->dry_run && reconcile(c, db, sage, e))
+	if (!c->dry_run && (!(c->sent = wsi_sent_load(c->db_path, e)) || reconcile(c, db, sage, e)))
 		return -1;
+	if (c->reconcile_only) {
+		c->list.n = 0;
+		return 0;
+	}
 	size_t kept = 0;
 	for (size_t i = 0; i < c->list.n; i++) {
 		char ref[160];
 		wsi_sale_reference(c->list.o[i].store, c->list.o[i].id, ref, sizeof ref);
-		if (!json_object_get(c->held_back, ref))
+		/* sent by a run whose database was restored since, say, and not answered yet */
+		if (!json_object_get(c->held_back, ref) &&
+		    !still_in_flight(c, ref, wsi_sent_since(c->sent, WSI_SENT_ORDER, ref), ""))
 			c->list.o[kept++] = c->list.o[i];
 	}
 	c->list.n = kept;
@@ -92,9 +100,12 @@ static int run(struct ctx *c, sqlite3 *db, wsi_sage *sage, long jobs, wsi_error 
 		rc = -1;
 	wsi_info("%ld posted, %ld failed, %ld receipts, %ld totals differ; %ld Sage requests", c->posted, c->failed,
 		 c->receipts, c->differs, wsi_sage_requests(sage));
-	if (!rc && !c->stop && c->undecided)
-		rc = wsi_fail(e, WSI_EXIT_REMOTE, "%ld order%s sent to Sage without an answer: the next run finds out",
-			      c->undecided, c->undecided == 1 ? "" : "s");
+	if (c->undecided)
+		wsi_warn("%ld order%s wait%s for Sage to answer a request sent earlier: decided on a later run",
+			 c->undecided, c->undecided == 1 ? "" : "s", c->undecided == 1 ? "s" : "");
+	wsi_error ce = {0};
+	if (!c->dry_run && !c->stop && wsi_sent_compact(c->db_path, wsi_now() - c->reconcile_after, &ce))
+		wsi_warn("%s", ce.msg);
 	return rc;
 }
 
@@ -106,13 +117,15 @@ int main(int argc, char **argv)
 	struct ctx c = {0};
 	wsi_msg_init("wsi-post");
 	wsi_cli_long_names(argc, argv);
-	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "anj:")) != -1) {
+	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "anj:r")) != -1) {
 		if (wsi_cli_opt(&cli, opt, optarg, usage))
 			continue;
 		if (opt == 'a')
 			all = 1;
 		else if (opt == 'n')
 			c.dry_run = 1;
+		else if (opt == 'r')
+			c.reconcile_only = 1;
 		else if (opt == 'j' && (jobs = strtol(optarg, NULL, 10)) >= 1 && jobs <= MAX_JOBS)
 			continue;
 		else {
@@ -124,6 +137,10 @@ int main(int argc, char **argv)
 	}
 	if (all && optind < argc) {
 		wsi_err("-a or keys, not both");
+		return WSI_EXIT_USAGE;
+	}
+	if (c.reconcile_only && (all || optind < argc || c.dry_run)) {
+		wsi_err("-r takes no keys, -a or -n: it reconciles what earlier runs left and wsi-hwm set flagged");
 		return WSI_EXIT_USAGE;
 	}
 	wsi_config *cfg;
@@ -149,7 +166,10 @@ int main(int argc, char **argv)
 		e = c.first;
 		rc = -1;
 	}
-	if (!c.dry_run)
+	if (c.reconcile_only)
+		wsi_run_log(db, started, rc ? e.status : 0, "reconciled %ld: %ld found in Sage, %ld to post again%s%s",
+			    c.reconciled, c.reconciled_found, c.reconciled_back, rc ? ": " : "", rc ? e.msg : "");
+	else if (!c.dry_run)
 		wsi_run_log(db, started, rc ? e.status : (c.failed || c.differs) ? WSI_EXIT_ORDERS : 0,
 			    "posted %ld, %ld failed, %ld receipts%s%s", c.posted, c.failed, c.receipts, rc ? ": " : "",
 			    rc ? e.msg : "");
@@ -157,6 +177,7 @@ int main(int argc, char **argv)
 	json_decref(c.found);
 	json_decref(c.receipts_in_sage);
 	json_decref(c.held_back);
+	wsi_sent_free(c.sent);
 	wsi_sage_close(sage);
 	wsi_db_close(db);
 	wsi_config_free(cfg);

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "orders.h"
 #include "sage.h"
+#include "sent.h"
 
 #define MAX_JOBS 64 /* connections to Sage at once (-j) */
 
@@ -22,6 +23,9 @@ struct ctx {
 	int stop;                 /* a failure that means: try again later */
 	wsi_error first;          /* the first such failure */
 	long posted, failed, differs, receipts, moved, undecided;
+	long reconciled, reconciled_found, reconciled_back;
+	int reconcile_only;       /* -r: decide what earlier runs left, post nothing */
+	wsi_sent_set *sent;       /* the journal of requests sent and not answered, as the run began */
 	json_t *found;            /* references Sage has: {ref: numbers} */
 	json_t *receipts_in_sage; /* receipt mode: references whose receipt Sage has */
 	json_t *held_back;        /* references not to post this run: too soon to know */
@@ -61,5 +65,9 @@ void free_order(struct order *o);
 /* reconcile.c: what earlier runs left in posting or wsi-hwm set flagged; then receipts still owed */
 int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e);
 int pending_receipts(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e);
+/* Sent at `at` (0: never) less than reconcile_after ago: said ("REF: WHATsent to Sage at…"), held back, 1. */
+int still_in_flight(struct ctx *c, const char *ref, int64_t at, const char *what);
+/* A request answered, or decided by what Sage has: its journal entry closed. */
+void sent_done(struct ctx *c, int kind, const char *ref);
 
 #endif

@@ -13,6 +13,24 @@ static wsi_sage_ids ids_of(const wsi_sale_numbers *n)
 	return (wsi_sage_ids){n->order, n->shipment, n->invoice, n->receipt, 0};
 }
 
+/* Before a request goes: journaled beside the database (it survives a restore of the database). */
+static int journal_sent(struct ctx *c, int kind, const wsi_loaded *k, wsi_error *e)
+{
+	char ref[160];
+	wsi_sale_reference(k->store, k->id, ref, sizeof ref);
+	return wsi_sent_begin(c->db_path, kind, ref, e);
+}
+
+/* Its answer came: the journal entry is closed (left open, it only makes a later restore wait). */
+static void journal_answered(struct ctx *c, int kind, const wsi_loaded *k)
+{
+	char ref[160];
+	wsi_error e = {0};
+	wsi_sale_reference(k->store, k->id, ref, sizeof ref);
+	if (wsi_sent_end(c->db_path, kind, ref, &e))
+		wsi_warn("%s", e.msg);
+}
+
 int read_order(sqlite3 *db, const wsi_loaded *k, struct order *o, wsi_error *e)
 {
 	memset(o, 0, sizeof *o);
@@ -80,7 +98,8 @@ int post_receipt(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_loaded *k, const s
 		return claimed;
 	}
 	char *body = wsi_sale_receipt_body(c->cfg, k->store, k->id, o->canon, o->mapped, o->sage_order, &e);
-	if (!body) {
+	if (!body || journal_sent(c, WSI_SENT_RECEIPT, k, &e)) {
+		free(body);
 		wsi_order_receipt_done(db, k, NULL, NULL, &(wsi_error){0});
 		halt(c, &e);
 		return -1;
@@ -88,6 +107,8 @@ int post_receipt(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_loaded *k, const s
 	json_t *made = NULL;
 	int out = wsi_sage_post(s, "AR/ARReceiptAndAdjustmentBatches", body, "BatchNumber", &made, &e);
 	free(body);
+	if (out != WSI_SAGE_UNKNOWN)
+		journal_answered(c, WSI_SENT_RECEIPT, k);
 	if (out == WSI_SAGE_CREATED) {
 		char number[32] = "";
 		json_t *bn = json_object_get(made, "BatchNumber");
@@ -242,6 +263,14 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const wsi_loaded *k
 		free_order(&o);
 		return rc;
 	}
+	if (journal_sent(c, WSI_SENT_ORDER, k, &e)) {
+		wsi_error e2 = {0};
+		wsi_order_move1(db, &o.now, WSI_VALID, "not sent: the journal of requests sent could not be written", NULL, NULL, &e2);
+		halt(c, &e);
+		free(body);
+		free_order(&o);
+		return -1;
+	}
 	json_t *made = NULL;
 	int out = wsi_sage_post(s, "OE/OEOrders", body, "OrderNumber", &made, &e);
 	free(body);
@@ -249,8 +278,10 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const wsi_loaded *k
 	if (out == WSI_SAGE_CREATED) {
 		rc = created(c, db, s, &o, made);
 		json_decref(made);
+		journal_answered(c, WSI_SENT_ORDER, k);
 	} else if (out == WSI_SAGE_REFUSED) {
 		wsi_err("%s:%s: Sage refused it: %s", k->store, k->id, e.msg);
+		journal_answered(c, WSI_SENT_ORDER, k);
 		int m = wsi_order_move1(db, &o.now, WSI_FAILED, "Sage refused it", "sage-refused", wsi_sage_words(s), &e);
 		if (m < 0)
 			halt(c, &e);
@@ -266,6 +297,7 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const wsi_loaded *k
 		/* surely not sent (or refused before anything was done): back to valid */
 		wsi_error e2 = {0};
 		wsi_order_move1(db, &o.now, WSI_VALID, "not sent: Sage could not be reached", NULL, NULL, &e2);
+		journal_answered(c, WSI_SENT_ORDER, k);
 		halt(c, &e);
 		rc = -1;
 	}

@@ -2,6 +2,7 @@
  * every order reaches the furthest state it can; and the operator's views. */
 #include "cli.h"
 #include "db.h"
+#include "orders.h"
 #include "timeutil.h"
 #include "views.h"
 #include <errno.h>
@@ -140,6 +141,19 @@ static void summary(const char *db_path, const char *tool, const char *step, int
 		wsi_note("%s: %s", step, *text ? text : "no summary");
 }
 
+/* Orders left in posting, or flagged by wsi-hwm set: a reconcile step first. */
+static int needs_reconcile(const char *db_path)
+{
+	wsi_error e = {0};
+	sqlite3 *db = wsi_db_open(db_path, &e);
+	sqlite3_stmt *st = db ? wsi_db_prepare(db, "SELECT 1 FROM orders WHERE recheck<>0 OR state='" WSI_NAME_POSTING "' LIMIT 1", &e)
+			      : NULL;
+	int any = !st || sqlite3_step(st) == SQLITE_ROW; /* unsure: reconcile, it costs a look-up */
+	sqlite3_finalize(st);
+	wsi_db_close(db);
+	return any;
+}
+
 static int run(wsi_cli *cli, const char *jobs)
 {
 	wsi_config *cfg;
@@ -201,12 +215,15 @@ static int run(wsi_cli *cli, const char *jobs)
 	summary(db_path, "wsi-stage", "stage", ss, since);
 	worst = fs > worst ? fs : worst;
 	worst = ss > worst ? ss : worst;
-	/* 2. the Sage half: every order whose state calls for each tool */
+	/* 2. the Sage half: every order whose state calls for each tool; first, when a POST was left
+	 * without an answer or wsi-hwm set flagged orders, what Sage lacks goes back to be mapped and
+	 * checked again, so that this run posts it */
 	struct { const char *tool, *step, *a1, *a2, *a3; } steps[] = {
+		{"wsi-post", "reconcile", "-r", NULL, NULL},
 		{"wsi-remap", "remap", "-a", NULL, NULL},
 		{"wsi-validate", "validate", "-a", NULL, NULL},
 		{"wsi-post", "post", "-a", jobs ? "-j" : NULL, jobs}};
-	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+	for (size_t i = needs_reconcile(db_path) ? 0 : 1; i < sizeof steps / sizeof *steps; i++) {
 		pid_t pid = spawn(steps[i].tool, args(cli, steps[i].tool, steps[i].a1, steps[i].a2, steps[i].a3), -1, -1);
 		int st = WSI_EXIT_LOCAL;
 		if (pid > 0 && waitpid(pid, &ws, 0) == pid)

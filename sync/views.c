@@ -3,6 +3,8 @@
 #include "db.h"
 #include "orders.h"
 #include "reasons.h"
+#include "sent.h"
+#include "timeutil.h"
 #include "keys.h"
 #include <jansson.h>
 #include <stdio.h>
@@ -43,6 +45,18 @@ int view_status(sqlite3 *db, wsi_error *e)
 	if (!any)
 		printf("  none yet: the next run reads the whole store\n");
 	sqlite3_finalize(st);
+	/* what the last wsi-hwm set of each store sent to be checked against Sage came to */
+	st = wsi_db_prepare(db, "SELECT r.store, r.at, r.by, r.since, r.orders, r.found, r.again, r.unposted,"
+				" (SELECT count(*) FROM orders o WHERE o.store=r.store AND o.recheck=r.seq) FROM rechecks r"
+				" WHERE r.seq=(SELECT max(seq) FROM rechecks x WHERE x.store=r.store) ORDER BY r.store", e);
+	if (!st)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		printf("Checked against Sage after wsi-hwm set %s by %s (from %s)\n  %d found in Sage, %d lacked in Sage and "
+		       "went again, %d not posted before; %d still to check\n", col(st, 1), col(st, 2),
+		       *col(st, 3) ? col(st, 3) : "the start", sqlite3_column_int(st, 5), sqlite3_column_int(st, 6),
+		       sqlite3_column_int(st, 7), sqlite3_column_int(st, 8));
+	sqlite3_finalize(st);
 	st = wsi_db_prepare(db, "SELECT tool, started, ended, status, summary FROM runs ORDER BY"
 				" CASE tool WHEN 'wsi-fetch' THEN 1 WHEN 'wsi-stage' THEN 2 WHEN 'wsi-remap' THEN 3"
 				" WHEN 'wsi-validate' THEN 4 WHEN 'wsi-post' THEN 5 ELSE 6 END", e);
@@ -73,10 +87,41 @@ static void fix(const char *code, const char *subject, long n, FILE *f)
 			wsi_reason_say(rc->fix, s, what, sizeof what));
 }
 
+static int add_sent(void *ud, int kind, const char *ref, int64_t at)
+{
+	char t[32];
+	sqlite3_stmt *st = ud;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, kind == WSI_SENT_RECEIPT ? "prepayment receipt" : "order", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, wsi_time_fmt(at, t, sizeof t), -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc != SQLITE_DONE;
+}
+
+/* The journal's requests sent and not answered, as a temporary table the view can join. */
+static int load_sent(sqlite3 *db, wsi_error *e)
+{
+	const char *path = sqlite3_db_filename(db, "main");
+	wsi_sent_set *s = path && *path ? wsi_sent_load(path, e) : NULL;
+	if (!s)
+		return path && *path ? -1 : 0;
+	sqlite3_stmt *st = NULL;
+	int rc = wsi_db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS sent(ref TEXT, kind TEXT, at TEXT)", e) ||
+		 !(st = wsi_db_prepare(db, "INSERT INTO temp.sent VALUES(?,?,?)", e)) || wsi_sent_each(s, add_sent, st);
+	if (rc && st)
+		wsi_db_fail(db, e, "cannot list the requests sent");
+	sqlite3_finalize(st);
+	wsi_sent_free(s);
+	return rc ? -1 : 0;
+}
+
 int view_waiting(sqlite3 *db, int tsv, wsi_error *e)
 {
+	if (load_sent(db, e))
+		return -1;
 	/* every reason of every order that waits, plus the states that wait without a reason */
-	char sql[1000], judged[40], conflict[20], unknown[40], posted[20];
+	char sql[2000], judged[40], conflict[20], unknown[40], posted[20], done[40], ahead[60];
 	snprintf(sql, sizeof sql,
 		 "SELECT o.store||':'||o.id, o.state, r.code, r.subject, r.message FROM orders o JOIN reasons r"
 		 " ON r.store=o.store AND r.id=o.id WHERE o.state IN (%s)"
@@ -85,11 +130,18 @@ int view_waiting(sqlite3 *db, int tsv, wsi_error *e)
 		 " UNION ALL SELECT store||':'||id, state, state, '', state FROM orders WHERE state IN (%s)"
 		 " UNION ALL SELECT o.store||':'||o.id, o.state, r.code, r.subject, r.message FROM orders o JOIN reasons r"
 		 " ON r.store=o.store AND r.id=o.id WHERE o.state IN (%s) AND r.code='sage-total-differs'"
+		 " UNION ALL SELECT s.ref, coalesce(o.state,'not staged'), 'sent-unanswered', s.at, s.kind||' sent to Sage at '||s.at"
+		 " ||' with no answer' FROM temp.sent s LEFT JOIN orders o ON o.store||':'||o.id=s.ref"
+		 " WHERE coalesce(o.state,'') NOT IN (%s)"
+		 " UNION ALL SELECT store||':'||id, state, 'next-run', '', 'not through the chain yet' FROM orders o"
+		 " WHERE state IN (%s) AND store||':'||id NOT IN (SELECT ref FROM temp.sent)"
 		 " ORDER BY 3, 4, 1",
 		 wsi_states_sql(WSI_S(WSI_INVALID) | WSI_S(WSI_FAILED), judged, sizeof judged),
 		 wsi_states_sql(WSI_S(WSI_CONFLICT), conflict, sizeof conflict),
 		 wsi_states_sql(WSI_S(WSI_HELD) | WSI_S(WSI_POSTING), unknown, sizeof unknown),
-		 wsi_states_sql(WSI_S(WSI_POSTED), posted, sizeof posted));
+		 wsi_states_sql(WSI_S(WSI_POSTED), posted, sizeof posted),
+		 wsi_states_sql(WSI_S(WSI_POSTED) | WSI_S(WSI_POSTING), done, sizeof done),
+		 wsi_states_sql(WSI_S(WSI_STAGED) | WSI_S(WSI_MAPPED) | WSI_S(WSI_VALID), ahead, sizeof ahead));
 	sqlite3_stmt *st = wsi_db_prepare(db, sql, e);
 	if (!st)
 		return -1;
