@@ -37,6 +37,15 @@ void moved_meanwhile(struct ctx *c, const wsi_loaded *o)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* An order that became posted in this run: KEY TAB Sage order number on stdout. */
+void print_posted(struct ctx *c, const wsi_loaded *k, const char *number)
+{
+	pthread_mutex_lock(&c->lock);
+	printf("%s:%s\t%s\n", k->store, k->id, number);
+	fflush(stdout);
+	pthread_mutex_unlock(&c->lock);
+}
+
 void count(struct ctx *c, long *what)
 {
 	pthread_mutex_lock(&c->lock);

@@ -34,6 +34,7 @@ struct ctx {
 /* main.c: the run's list and what every part reports through */
 void moved_meanwhile(struct ctx *c, const wsi_loaded *o);
 void count(struct ctx *c, long *what);
+void print_posted(struct ctx *c, const wsi_loaded *k, const char *number);
 void halt(struct ctx *c, const wsi_error *e);
 
 /* find.c: references Sage has, {ref: numbers}; receipts instead of orders when receipts is set */

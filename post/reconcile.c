@@ -97,6 +97,8 @@ static int reconcile_one(struct ctx *c, sqlite3 *db, wsi_loaded *k, json_t *f, j
 		moved_meanwhile(c, k);
 	else if (in_flight)
 		sent_done(c, WSI_SENT_ORDER, ref);
+	if (rc == 1 && f && !posted_before && k->state == WSI_POSTED)
+		print_posted(c, k, wsi_jstr(f, "order"));
 	return 0;
 }
 

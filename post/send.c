@@ -171,9 +171,8 @@ static int created(struct ctx *c, sqlite3 *db, wsi_sage *s, struct order *o, jso
 	wsi_dec web = {0}, sage = {0};
 	wsi_jdec(json_object_get(o->canon, "totals"), "total", (wsi_dec){0}, &web);
 	int differs = n.total[0] && wsi_dec_parse(n.total, strlen(n.total), &sage) == 0 && wsi_dec_round(web, 2).v != sage.v;
+	print_posted(c, k, n.order);
 	pthread_mutex_lock(&c->lock);
-	printf("%s:%s\t%s\n", k->store, k->id, n.order);
-	fflush(stdout);
 	c->posted++;
 	wsi_progress(wsi_state_name(WSI_POSTED), c->posted + c->failed, (long)c->list.n);
 	c->differs += differs;
@@ -343,6 +342,8 @@ static void post_loop(struct ctx *c, sqlite3 *db, wsi_sage *s)
 				halt(c, &e);
 			else if (r == 0)
 				moved_meanwhile(c, &k);
+			else if (r == 1)
+				print_posted(c, &k, nb.order);
 		}
 		json_decref(f);
 	}

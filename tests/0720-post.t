@@ -59,6 +59,7 @@ wsi-post -a >posted.txt 2>err.txt; rc=$?
 is "$rc:$(q "select state from orders where id='30004'")" "0:posted" "the next run reconciles it as posted"
 is "$(sage_refs | grep -c '^shop:30004$')" 1 "exactly one Sage order"
 like "$(q "select why from events where id='30004' order by seq desc limit 1")" "reconciled: Sage has it as order ORD" "the event says how"
+is "$(cat posted.txt)" "shop:30004	$(q "select sage_order from orders where id='30004'")" "and prints it, found by reconciling: KEY TAB Sage order number"
 
 # 503 and a dropped connection before Sage saved anything: posted once, later
 new_order 30005
@@ -142,8 +143,9 @@ is "$rc:$(q "select state from orders where id='30010'")" "0:valid" "right after
 like "$out" "shop:30010: sent to Sage at .* with no answer, and not in Sage yet" "and says why"
 sleep 3
 write_conf woocommerce "[sage]" "reconcile_after = 2"
-wsi-post -a >/dev/null 2>&1
+wsi-post -a >posted.txt 2>/dev/null
 is "$(q "select state from orders where id='30010'"):$(sage_refs | grep -c '^shop:30010$')" "posted:1" "once Sage finished the killed run's POST: found, one Sage order"
+is "$(cut -f1 posted.txt)" "shop:30010" "printed as posted in that run, found by its look-up"
 write_conf woocommerce
 
 done_testing
