@@ -32,8 +32,7 @@ static int plan_from_mark(const wsi_config *cfg, sqlite3 *db, const char *name, 
 	const char *kind = wsi_conf(cfg, "store", "mark", "time");
 	long overlap;
 	if (strcmp(kind, "time") && strcmp(kind, "id"))
-		return wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [store] mark must be time or id", wsi_config_path(cfg),
-				wsi_conf_line(cfg, "store", "mark"));
+		return wsi_fail(e, WSI_EXIT_CONFIG, "%s: [store] mark must be time or id", wsi_conf_where(cfg, "store", "mark"));
 	if (wsi_conf_int(cfg, "store", "overlap", 300, 1, 86400 * 30, &overlap, e))
 		return -1;
 	int found = wsi_mark_get(db, name, kind, m, e);

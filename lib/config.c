@@ -24,7 +24,7 @@ static const struct known known[] = {
 	{"db", "path", 0},
 	{NULL, NULL, 0}};
 
-struct entry { char *section, *key, *value; int line; };
+struct entry { char *section, *key, *value, *where; int line; };
 
 struct wsi_config {
 	char *path;
@@ -87,23 +87,33 @@ static struct entry *find(const wsi_config *c, const char *section, const char *
 	return NULL;
 }
 
-static int set(wsi_config *c, const char *section, const char *key, const char *value, int line)
+/* Set a key; `where` names its origin for messages: "wsi.conf:12", or an environment variable. */
+static int set(wsi_config *c, const char *section, const char *key, const char *value, int line, const char *env)
 {
+	char *where = NULL;
+	if (env ? !(where = strdup(env)) : asprintf(&where, "%s:%d", c->path, line) < 0)
+		return -1;
 	struct entry *old = find(c, section, key);
 	if (old) {
 		char *v = strdup(value);
-		if (!v)
+		if (!v) {
+			free(where);
 			return -1;
+		}
 		free(old->value);
+		free(old->where);
 		old->value = v;
+		old->where = where;
 		old->line = line;
 		return 0;
 	}
 	if (c->n == c->cap) {
 		int cap = c->cap ? c->cap * 2 : 16;
 		struct entry *ne = realloc(c->e, (size_t)cap * sizeof *ne);
-		if (!ne)
+		if (!ne) {
+			free(where);
 			return -1;
+		}
 		c->e = ne;
 		c->cap = cap;
 	}
@@ -111,15 +121,53 @@ static int set(wsi_config *c, const char *section, const char *key, const char *
 	en->section = strdup(section);
 	en->key = strdup(key);
 	en->value = strdup(value);
+	en->where = where;
 	en->line = line;
 	if (!en->section || !en->key || !en->value) {
 		free(en->section);
 		free(en->key);
 		free(en->value);
+		free(en->where);
 		return -1;
 	}
 	c->n++;
 	return 0;
+}
+
+/* A value as git config reads one: '#' or ';' after whitespace starts a comment; a double-quoted
+ * value holds them (and \" and \\). Returns the value in place, or NULL with *why set. */
+static char *value_of(char *v, const char **why)
+{
+	if (*v == '"') {
+		char *out = v, *p = v + 1;
+		for (; *p && *p != '"'; p++) {
+			if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+				p++;
+			*out++ = *p;
+		}
+		if (*p != '"') {
+			*why = "a double quote that is never closed";
+			return NULL;
+		}
+		char *rest = p + 1;
+		while (isspace((unsigned char)*rest))
+			rest++;
+		if (*rest && *rest != '#' && *rest != ';') {
+			*why = "text after the closing double quote (quote the whole value)";
+			return NULL;
+		}
+		*out = 0;
+		return v;
+	}
+	for (char *p = v; *p; p++)
+		if ((*p == '#' || *p == ';') && p > v && isspace((unsigned char)p[-1])) {
+			*p = 0;
+			break;
+		}
+	size_t n = strlen(v);
+	while (n && isspace((unsigned char)v[n - 1]))
+		v[--n] = 0;
+	return v;
 }
 
 static char *trim(char *s)
@@ -179,14 +227,15 @@ static int parse(wsi_config *c, FILE *f, int *has_secret, wsi_error *e)
 					line, key, section, sug ? " (did you mean '" : "", sug ? sug : "",
 					sug ? "'?)" : "");
 		}
-		size_t vl = strlen(value);
-		if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
-			value[vl - 1] = 0;
-			value++;
-		}
+		const char *why = NULL;
+		/* a value that is a comment: "key = # note" (the '=' counts as the whitespace before it) */
+		if (*value == '#' || *value == ';')
+			*value = 0;
+		if (!(value = value_of(value, &why)))
+			return wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [%s] %s: %s", c->path, line, section, key, why);
 		if (k->secret && *value)
 			*has_secret = 1;
-		if (set(c, section, key, value, line))
+		if (set(c, section, key, value, line, NULL))
 			return wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
 	}
 	if (ferror(f))
@@ -234,8 +283,8 @@ wsi_config *wsi_config_load(const char *path, wsi_error *e)
 	for (const char *const *sec = (const char *const[]){"store", "sage", NULL}; *sec; sec++) {
 		const char *url = wsi_conf(c, *sec, "url", ""), *auth = strstr(url, "://");
 		if (auth && memchr(auth + 3, '@', strcspn(auth + 3, "/?#"))) {
-			wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [%s] url holds a user name or password: remove it from the URL "
-				 "and put it in %s (see wsi(7))", path, wsi_conf_line(c, *sec, "url"), *sec,
+			wsi_fail(e, WSI_EXIT_CONFIG, "%s: [%s] url holds a user name or password: remove it from the URL "
+				 "and put it in %s (see wsi(7))", wsi_conf_where(c, *sec, "url"), *sec,
 				 !strcmp(*sec, "sage") ? "[sage] user and [sage] password (or WSI_SAGE_PASSWORD)"
 						       : "[store] key and secret, or token");
 			goto fail;
@@ -243,21 +292,24 @@ wsi_config *wsi_config_load(const char *path, wsi_error *e)
 	}
 	if (has_secret && (st.st_mode & 077)) {
 		wsi_fail(e, WSI_EXIT_CONFIG,
-			 "%s holds a secret but is readable by others (mode %03o): run chmod 600 %s, "
-			 "or keep the secret in WSI_STORE_SECRET / WSI_SAGE_PASSWORD",
-			 path, (unsigned)(st.st_mode & 0777), path);
+			 "%s holds a secret but is %s (mode %03o): run chmod 600 %s, "
+			 "or keep the secrets in WSI_STORE_KEY, WSI_STORE_SECRET, WSI_STORE_TOKEN and WSI_SAGE_PASSWORD",
+			 path, st.st_mode & 007 ? "world-readable" : "group-readable", (unsigned)(st.st_mode & 0777), path);
 		goto fail;
 	}
 	fclose(f);
-	const char *env;
+	/* every secret from the environment too; WSI_STORE_SECRET was once Shopify's token as well */
+	static const struct { const char *var, *section, *key; } envs[] = {
+		{"WSI_STORE_KEY", "store", "key"}, {"WSI_STORE_SECRET", "store", "secret"},
+		{"WSI_STORE_TOKEN", "store", "token"}, {"WSI_SAGE_PASSWORD", "sage", "password"}, {"WSI_DB", "db", "path"}};
 	const char *type = wsi_conf(c, "store", "type", "");
-	if ((env = getenv("WSI_STORE_SECRET")) && *env &&
-	    set(c, "store", strcmp(type, "shopify") == 0 ? "token" : "secret", env, 0))
-		goto oom;
-	if ((env = getenv("WSI_SAGE_PASSWORD")) && *env && set(c, "sage", "password", env, 0))
-		goto oom;
-	if ((env = getenv("WSI_DB")) && *env && set(c, "db", "path", env, 0))
-		goto oom;
+	for (size_t i = 0; i < sizeof envs / sizeof *envs; i++) {
+		const char *env = getenv(envs[i].var), *key = envs[i].key;
+		if (!strcmp(key, "secret") && !strcmp(type, "shopify") && !getenv("WSI_STORE_TOKEN"))
+			key = "token";
+		if (env && *env && set(c, envs[i].section, key, env, 0, envs[i].var))
+			goto oom;
+	}
 	wsi_secret(wsi_conf(c, "store", "key", NULL));
 	wsi_secret(wsi_conf(c, "store", "secret", NULL));
 	wsi_secret(wsi_conf(c, "store", "token", NULL));
@@ -281,6 +333,7 @@ void wsi_config_free(wsi_config *c)
 		free(c->e[i].section);
 		free(c->e[i].key);
 		free(c->e[i].value);
+		free(c->e[i].where);
 	}
 	free(c->e);
 	free(c->path);
@@ -295,10 +348,10 @@ const char *wsi_conf(const wsi_config *c, const char *section, const char *key, 
 	return en ? en->value : dflt;
 }
 
-int wsi_conf_line(const wsi_config *c, const char *section, const char *key)
+const char *wsi_conf_where(const wsi_config *c, const char *section, const char *key)
 {
 	struct entry *en = c ? find(c, section, key) : NULL;
-	return en ? en->line : 0;
+	return en ? en->where : c ? c->path : "the config";
 }
 
 int wsi_conf_int(const wsi_config *c, const char *section, const char *key, long dflt, long min,
@@ -313,8 +366,8 @@ int wsi_conf_int(const wsi_config *c, const char *section, const char *key, long
 	errno = 0;
 	long n = strtol(v, &end, 10);
 	if (errno || end == v || *end || n < min || n > max)
-		return wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [%s] %s must be a whole number from %ld to %ld, not '%s'",
-				c->path, wsi_conf_line(c, section, key), section, key, min, max, v);
+		return wsi_fail(e, WSI_EXIT_CONFIG, "%s: [%s] %s must be a whole number from %ld to %ld, not '%s'",
+				wsi_conf_where(c, section, key), section, key, min, max, v);
 	*out = n;
 	return 0;
 }
@@ -332,8 +385,8 @@ int wsi_conf_bool(const wsi_config *c, const char *section, const char *key, int
 	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "off"))
 		*out = 0;
 	else
-		return wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [%s] %s must be yes or no, not '%s'", c->path,
-				wsi_conf_line(c, section, key), section, key, v);
+		return wsi_fail(e, WSI_EXIT_CONFIG, "%s: [%s] %s must be yes or no, not '%s'",
+				wsi_conf_where(c, section, key), section, key, v);
 	return 0;
 }
 

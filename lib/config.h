@@ -21,8 +21,8 @@ int wsi_conf_int(const wsi_config *c, const char *section, const char *key, long
 /* A boolean (yes/no/true/false/1/0/on/off), or `dflt`; -1 with *e filled if not one of those. */
 int wsi_conf_bool(const wsi_config *c, const char *section, const char *key, int dflt, int *out,
 		  wsi_error *e);
-/* The line a key was set on (0 if unset or set by the environment), for messages. */
-int wsi_conf_line(const wsi_config *c, const char *section, const char *key);
+/* Where a key was set, for messages: "wsi.conf:12", the environment variable, or (unset) the file. */
+const char *wsi_conf_where(const wsi_config *c, const char *section, const char *key);
 /* The database path: -d, else WSI_DB, else [db] path, else ./wsi.db. */
 const char *wsi_conf_db(const wsi_config *c, const char *override);
 /* Is `word` in the comma separated list `list`? */

@@ -55,8 +55,7 @@ wsi_sage *wsi_sage_open(const wsi_config *c, wsi_error *e)
 		return NULL;
 	}
 	if (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)) {
-		wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [sage] url must start with https:// or http://", path,
-			 wsi_conf_line(c, "sage", "url"));
+		wsi_fail(e, WSI_EXIT_CONFIG, "%s: [sage] url must start with https:// or http://", wsi_conf_where(c, "sage", "url"));
 		return NULL;
 	}
 	if (!user || !*user) {
@@ -147,7 +146,14 @@ static int sage_error(wsi_sage *s, const char *method, const char *shown, const 
 	if (!*msg)
 		msg = "(an empty answer)";
 	snprintf(s->words, sizeof s->words, "%s", msg);
-	const char *hint = r->status == 401 ? " (Sage refused the user or password: check [sage] user and password, "
+	/* a company Sage cannot open is not a wrong password, though both come as 401 */
+	char company[200];
+	const char *slash = strrchr(s->url, '/');
+	snprintf(company, sizeof company, " (Sage cannot open company %.60s: check the company, the last part of [sage] url)",
+		 slash ? slash + 1 : s->url);
+	int no_company = code && (!strcmp(code, "DBLinkError") || !strcmp(code, "SessionError"));
+	const char *hint = no_company ? company
+			   : r->status == 401 ? " (Sage refused the user or password: check [sage] user and password, "
 					      "and that the user has Web API rights)"
 			   : r->status == 403 ? " (the Sage user lacks Web API rights for this module)"
 			   : r->status == 404 && !strcmp(method, "GET") ? " (check [sage] url: it ends with the company)"

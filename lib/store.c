@@ -27,8 +27,7 @@ static int open_rest(wsi_store *s, const wsi_config *c, wsi_error *e)
 {
 	const char *path = wsi_config_path(c);
 	if (strncmp(s->base, "https://", 8) != 0 && strncmp(s->base, "http://", 7) != 0) {
-		wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [store] url must start with https:// (found '%s')", path,
-			 wsi_conf_line(c, "store", "url"), s->base);
+		wsi_fail(e, WSI_EXIT_CONFIG, "%s: [store] url must start with https:// (found '%s')", wsi_conf_where(c, "store", "url"), s->base);
 		return -1;
 	}
 	wsi_http_opts o = {0};
@@ -38,10 +37,10 @@ static int open_rest(wsi_store *s, const wsi_config *c, wsi_error *e)
 		s->source = "woocommerce";
 		if (strncmp(s->base, "http://", 7) == 0 && !loopback(s->base)) {
 			wsi_fail(e, WSI_EXIT_CONFIG,
-				 "%s:%d: [store] url %s is plain http://: WooCommerce accepts key and secret only over "
+				 "%s: [store] url %s is plain http://: WooCommerce accepts key and secret only over "
 				 "https:// (over http it wants OAuth 1.0a signatures, which would expose nothing but "
 				 "cost a signature per request); use the https:// address of the store",
-				 path, wsi_conf_line(c, "store", "url"), s->base);
+				 wsi_conf_where(c, "store", "url"), s->base);
 			return -1;
 		}
 		o.user = wsi_conf(c, "store", "key", NULL);
@@ -93,13 +92,12 @@ wsi_store *wsi_store_open(const wsi_config *c, wsi_error *e)
 		return NULL;
 	}
 	if (!wsi_store_name_ok(name)) {
-		wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [store] name '%s' may hold only letters, digits, '_', '-' and '.'",
-			 path, wsi_conf_line(c, "store", "name"), name);
+		wsi_fail(e, WSI_EXIT_CONFIG, "%s: [store] name '%s' may hold only letters, digits, '_', '-' and '.'",
+			 wsi_conf_where(c, "store", "name"), name);
 		return NULL;
 	}
 	if (!type || (strcmp(type, "woocommerce") && strcmp(type, "shopify") && strcmp(type, "file"))) {
-		wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [store] type must be woocommerce, shopify or file%s%s%s", path,
-			 wsi_conf_line(c, "store", "type"), type ? ", not '" : " (it is missing)", type ? type : "",
+		wsi_fail(e, WSI_EXIT_CONFIG, "%s: [store] type must be woocommerce, shopify or file%s%s%s", wsi_conf_where(c, "store", "type"), type ? ", not '" : " (it is missing)", type ? type : "",
 			 type ? "'" : "");
 		return NULL;
 	}
@@ -127,8 +125,8 @@ wsi_store *wsi_store_open(const wsi_config *c, wsi_error *e)
 	if (s->kind == FILESRC) {
 		const char *fmt = wsi_conf(c, "store", "format", NULL);
 		if (!fmt || (strcmp(fmt, "woocommerce") && strcmp(fmt, "shopify"))) {
-			wsi_fail(e, WSI_EXIT_CONFIG, "%s:%d: [store] format must be woocommerce or shopify for a file store",
-				 path, wsi_conf_line(c, "store", "format"));
+			wsi_fail(e, WSI_EXIT_CONFIG, "%s: [store] format must be woocommerce or shopify for a file store",
+				 wsi_conf_where(c, "store", "format"));
 			goto fail;
 		}
 		s->source = !strcmp(fmt, "shopify") ? "shopify" : "woocommerce";

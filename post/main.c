@@ -164,8 +164,8 @@ int main(int argc, char **argv)
 	wsi_sage *sage = NULL;
 	int rc = 0;
 	if (strcmp(pp, "order") && strcmp(pp, "receipt") && strcmp(pp, "none"))
-		rc = wsi_fail(&e, WSI_EXIT_CONFIG, "%s:%d: [sage] prepayment must be order, receipt or none",
-			      wsi_config_path(cfg), wsi_conf_line(cfg, "sage", "prepayment"));
+		rc = wsi_fail(&e, WSI_EXIT_CONFIG, "%s: [sage] prepayment must be order, receipt or none",
+			      wsi_conf_where(cfg, "sage", "prepayment"));
 	else if (wsi_conf_int(cfg, "sage", "reconcile_after", 600, 0, 86400 * 7, &c.reconcile_after, &e) ||
 		 wsi_keys_load(db, all, WSI_S(WSI_VALID), argc - optind, argv + optind, &c.list, no_such_order, NULL, &e) || !(sage = wsi_sage_open(cfg, &e)))
 		rc = -1;
