@@ -11,7 +11,16 @@ finish() { for p in $pids; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/n
 trap finish EXIT
 export PATH="$bin:$PATH"
 say() { printf '\n== %s\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@" || true; }
+# show CMD...: print the command as a person must type it (quoted where the shell would bite), run it
+show() {
+	local out="" a
+	for a in "$@"; do
+		case "$a" in '' | *[!A-Za-z0-9_./:=@%+,-]*) a="'${a//\'/\'\\\'\'}'" ;; esac
+		out="$out${out:+ }$a"
+	done
+	printf '$ %s\n' "$out"
+	"$@" || true
+}
 
 start() { # start NAME SCRIPT ARGS...: a simulator on a free loopback port; sets PORT
 	name=$1 script=$2; shift 2

@@ -126,6 +126,5 @@ int main(int argc, char **argv)
 	wsi_store_close(store);
 	wsi_config_free(cfg);
 	int status = e.status ? wsi_report(&e) : 0;
-	int cs = wsi_close_stdout();
-	return status ? status : cs;
+	return wsi_cli_finish(status);
 }

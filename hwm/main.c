@@ -147,6 +147,5 @@ int main(int argc, char **argv)
 	wsi_db_close(db);
 	wsi_config_free(cfg);
 	int status = rc ? wsi_report(&e) : 0;
-	int cs = wsi_close_stdout();
-	return status ? status : cs;
+	return wsi_cli_finish(status);
 }

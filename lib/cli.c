@@ -1,5 +1,6 @@
 /* cli.c - one way to start for every tool. */
 #include "cli.h"
+#include "keys.h"
 #include "db.h"
 #include "http.h"
 #include <stdio.h>
@@ -57,4 +58,12 @@ void wsi_cli_long_names(int argc, char **argv)
 			argv[i] = h;
 		else if (!strcmp(argv[i], "--version"))
 			argv[i] = v;
+}
+
+int wsi_cli_finish(int status)
+{
+	int cs = wsi_close_stdout();
+	if (wsi_keys_missing() && status < WSI_EXIT_USAGE)
+		status = WSI_EXIT_USAGE;
+	return status ? status : cs;
 }

@@ -23,5 +23,8 @@ int wsi_cli_opt(wsi_cli *cli, int opt, const char *arg, void (*usage)(FILE *));
 /* Load the config and open the database as the tool needs (db may be NULL to skip).
  * On failure prints the message and exits with its status. */
 void wsi_cli_open(wsi_cli *cli, wsi_config **cfg, sqlite3 **db);
+/* The status a tool exits with: its own; at least 2 if a key named no order; else a failed
+ * write to stdout (wsi_close_stdout). */
+int wsi_cli_finish(int status);
 
 #endif

@@ -84,6 +84,10 @@ void wsi_keys_free(wsi_keys *k)
 	k->line = NULL;
 }
 
+static long missing_total; /* keys that named no order, in this process */
+
+long wsi_keys_missing(void) { return missing_total; }
+
 int wsi_keys_load(sqlite3 *db, int all, unsigned mask, int argc, char **argv, wsi_order_list *list,
 		  void (*missing)(void *ud, const char *key), void *ud, wsi_error *e)
 {
@@ -122,6 +126,7 @@ int wsi_keys_load(sqlite3 *db, int all, unsigned mask, int argc, char **argv, ws
 			char key[WSI_STORE_SIZE + WSI_ID_SIZE];
 			snprintf(key, sizeof key, "%s:%s", store, id);
 			list->missing++;
+			missing_total++;
 			if (missing)
 				missing(ud, key);
 		}

@@ -38,4 +38,7 @@ struct sqlite3;
 int wsi_keys_load(struct sqlite3 *db, int all, unsigned mask, int argc, char **argv, struct wsi_order_list *list,
 		  void (*missing)(void *ud, const char *key), void *ud, wsi_error *e);
 
+/* How many keys named no order in this process (a tool then exits 2, wsi(7)). */
+long wsi_keys_missing(void);
+
 #endif

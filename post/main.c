@@ -192,6 +192,5 @@ int main(int argc, char **argv)
 	wsi_config_free(cfg);
 	pthread_mutex_destroy(&c.lock);
 	int status = rc ? wsi_report(&e) : (c.failed || c.differs) ? WSI_EXIT_ORDERS : 0;
-	int cs = wsi_close_stdout();
-	return status ? status : cs;
+	return wsi_cli_finish(status);
 }

@@ -384,6 +384,5 @@ out:
 	json_decref(s.marks_set);
 	wsi_db_close(s.db);
 	wsi_config_free(cfg);
-	int cs = wsi_close_stdout();
-	return status ? status : cs;
+	return wsi_cli_finish(status);
 }

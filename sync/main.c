@@ -102,6 +102,8 @@ static char **args(const wsi_cli *cli, const char *tool, const char *a1, const c
 	}
 	if (cli->verbosity < 0)
 		v[n++] = "-q";
+	else if (cli->verbosity > 0)
+		v[n++] = cli->verbosity > 1 ? "-vv" : "-v";
 	if (a1)
 		v[n++] = (char *)a1;
 	if (a2)
@@ -288,6 +290,5 @@ int main(int argc, char **argv)
 	wsi_db_close(db);
 	wsi_config_free(cfg);
 	int status = rc ? wsi_report(&e) : 0;
-	int cs = wsi_close_stdout();
-	return status ? status : cs;
+	return wsi_cli_finish(status);
 }

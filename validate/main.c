@@ -507,6 +507,5 @@ out:
 	wsi_db_close(r.db);
 	wsi_config_free(cfg);
 	int status = rc ? wsi_report(&r.e) : ninvalid ? WSI_EXIT_ORDERS : 0;
-	int cs = wsi_close_stdout();
-	return status ? status : cs;
+	return wsi_cli_finish(status);
 }
