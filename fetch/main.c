@@ -29,11 +29,9 @@ static void progress(void *ud, long orders)
 static int plan_from_mark(const wsi_config *cfg, sqlite3 *db, const char *name, wsi_fetch_plan *plan, wsi_mark *m,
 			  wsi_error *e)
 {
-	const char *kind = wsi_conf(cfg, "store", "mark", "time");
+	const char *kind;
 	long overlap;
-	if (strcmp(kind, "time") && strcmp(kind, "id"))
-		return wsi_fail(e, WSI_EXIT_CONFIG, "%s: [store] mark must be time or id", wsi_conf_where(cfg, "store", "mark"));
-	if (wsi_conf_int(cfg, "store", "overlap", 300, 1, 86400 * 30, &overlap, e))
+	if (wsi_store_mark_conf(cfg, &kind, &overlap, e))
 		return -1;
 	int found = wsi_mark_get(db, name, kind, m, e);
 	if (found < 0)

@@ -260,6 +260,14 @@ int wsi_order_posted1(sqlite3 *db, wsi_loaded *o, const wsi_sage_ids *ids, const
 	return rc;
 }
 
+int wsi_order_settle(sqlite3 *db, wsi_loaded *o, const char *why, wsi_error *e)
+{
+	int rc = cas(db, o, WSI_POSTED, "posted_hash=content_hash, posted_at=coalesce(posted_at,?2)", NULL, 0, why, e);
+	if (rc == 1 && wsi_set_reasons(db, o->store, o->id, NULL, NULL, NULL, 0, e))
+		return -1;
+	return rc;
+}
+
 int wsi_order_forget_sage(sqlite3 *db, wsi_loaded *o, int to, const char *why, wsi_error *e)
 {
 	return cas(db, o, to, "recheck=0, posted_hash=NULL, posted_at=NULL, sage_order=NULL, sage_shipment=NULL,"

@@ -98,6 +98,9 @@ int wsi_order_posted1(sqlite3 *db, wsi_loaded *o, const wsi_sage_ids *ids, const
 		      const char *why, wsi_error *e);
 /* Sage no longer has it (or never saved it): forget its numbers and move it to `to`. */
 int wsi_order_forget_sage(sqlite3 *db, wsi_loaded *o, int to, const char *why, wsi_error *e);
+/* A person handled a conflict in Sage by hand: posted, the store's content now what was posted
+ * (a later change in the store is a conflict again). In the caller's transaction. */
+int wsi_order_settle(sqlite3 *db, wsi_loaded *o, const char *why, wsi_error *e);
 /* What an order's check after wsi-hwm set came to, counted on the rechecks row that flagged it. */
 enum wsi_recheck_outcome { WSI_RECHECK_FOUND, WSI_RECHECK_AGAIN, WSI_RECHECK_UNPOSTED };
 int wsi_recheck_tally(sqlite3 *db, const wsi_loaded *o, enum wsi_recheck_outcome what, wsi_error *e);

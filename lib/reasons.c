@@ -30,9 +30,11 @@ const wsi_reason_code wsi_reason_codes[] = {
 	 "give the store a shorter [store] name"},
 	{"cannot-post", 0, "that cannot be written as a Sage order", "see wsi-sync show KEY, then fix the order or its mapping"},
 	{"sage-refused", 0, "that Sage refused", "fix the cause, then wsi-validate KEY | wsi-post"},
-	{"sage-total-differs", 0, "posted, with a Sage total that differs from the web order's", "check the invoice in Sage"},
+	{"sage-total-differs", 0, "posted, with a Sage total that differs from the web order's",
+	 "check the invoice in Sage, then wsi-sync settle KEY"},
 	/* states that wait without a reason of their own */
-	{WSI_NAME_CONFLICT, 0, "changed in the store after posting", "make the credit note or change in Sage by hand"},
+	{WSI_NAME_CONFLICT, 0, "changed in the store after posting",
+	 "make the credit note or change in Sage by hand, then wsi-sync settle KEY"},
 	{WSI_NAME_HELD, 0, "held by a person", "wsi-sync release KEY lets it go on"},
 	{WSI_NAME_POSTING, 0, "with an unknown outcome in Sage", "the next wsi-post finds out"},
 	{"sent-unanswered", 1, "for Sage to answer a request sent at %s (Sage may still be saving it)",

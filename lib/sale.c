@@ -37,6 +37,15 @@ int wsi_sale_reference_check(const wsi_config *c, const char *store, const char 
 			store, id, len, max, wsi_sale_reference_field(c), room);
 }
 
+int wsi_sale_post_conf(const wsi_config *c, long *reconcile_after, wsi_error *e)
+{
+	const char *pp = wsi_sale_prepayment(c);
+	if (strcmp(pp, "order") && strcmp(pp, "receipt") && strcmp(pp, "none"))
+		return wsi_fail(e, WSI_EXIT_CONFIG, "%s: [sage] prepayment must be order, receipt or none",
+				wsi_conf_where(c, "sage", "prepayment"));
+	return wsi_conf_int(c, "sage", "reconcile_after", 600, 0, 86400 * 7, reconcile_after, e);
+}
+
 const char *wsi_sale_prepayment(const wsi_config *c)
 {
 	return wsi_conf(c, "sage", "prepayment", "order");

@@ -35,6 +35,8 @@ void wsi_sale_numbers_of(const json_t *order, wsi_sale_numbers *n);
 
 /* How the prepayment travels: "order", "receipt" or "none". */
 const char *wsi_sale_prepayment(const wsi_config *c);
+/* [sage] prepayment and reconcile_after, as wsi-post reads them. 0, or -1 with *e. */
+int wsi_sale_post_conf(const wsi_config *c, long *reconcile_after, wsi_error *e);
 /* The OEOrders body for a canonical order and its mapping. NULL with *e naming what is
  * wrong (status 1) when the order cannot be expressed in Sage. Caller frees. */
 char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id, const json_t *canon,

@@ -315,3 +315,11 @@ int wsi_store_fetch(wsi_store *s, const wsi_fetch_plan *p, FILE *out, wsi_fetch_
 		st->requests = wsi_http_requests(s->http);
 	return rc;
 }
+
+int wsi_store_mark_conf(const wsi_config *c, const char **kind, long *overlap, wsi_error *e)
+{
+	*kind = wsi_conf(c, "store", "mark", "time");
+	if (strcmp(*kind, "time") && strcmp(*kind, "id"))
+		return wsi_fail(e, WSI_EXIT_CONFIG, "%s: [store] mark must be time or id", wsi_conf_where(c, "store", "mark"));
+	return wsi_conf_int(c, "store", "overlap", 300, 1, 86400 * 30, overlap, e);
+}

@@ -29,6 +29,8 @@ typedef struct wsi_fetch_stats {
 /* Check the [store] section and get ready to read. NULL with *e (status 3 for config). */
 wsi_store *wsi_store_open(const wsi_config *c, wsi_error *e);
 void wsi_store_close(wsi_store *s);
+/* [store] mark (time or id) and overlap, as wsi-fetch reads them. 0, or -1 with *e. */
+int wsi_store_mark_conf(const wsi_config *c, const char **kind, long *overlap, wsi_error *e);
 const char *wsi_store_name(const wsi_store *s);
 /* Print one envelope per order and mark lines on out, as wsi(7) describes.
  * What was printed before a failure stays valid. 0, or -1 with *e. */

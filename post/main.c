@@ -159,15 +159,11 @@ int main(int argc, char **argv)
 	c.cfg = cfg;
 	c.db_path = wsi_conf_db(cfg, cli.db_path);
 	pthread_mutex_init(&c.lock, NULL);
-	const char *pp = wsi_sale_prepayment(cfg);
 	int64_t started = wsi_now();
 	wsi_sage *sage = NULL;
 	int rc = 0;
-	if (strcmp(pp, "order") && strcmp(pp, "receipt") && strcmp(pp, "none"))
-		rc = wsi_fail(&e, WSI_EXIT_CONFIG, "%s: [sage] prepayment must be order, receipt or none",
-			      wsi_conf_where(cfg, "sage", "prepayment"));
-	else if (wsi_conf_int(cfg, "sage", "reconcile_after", 600, 0, 86400 * 7, &c.reconcile_after, &e) ||
-		 wsi_keys_load(db, all, WSI_S(WSI_VALID), argc - optind, argv + optind, &c.list, no_such_order, NULL, &e) || !(sage = wsi_sage_open(cfg, &e)))
+	if (wsi_sale_post_conf(cfg, &c.reconcile_after, &e) ||
+	    wsi_keys_load(db, all, WSI_S(WSI_VALID), argc - optind, argv + optind, &c.list, no_such_order, NULL, &e) || !(sage = wsi_sage_open(cfg, &e)))
 		rc = -1;
 	else
 		rc = run(&c, db, sage, jobs, &e);

@@ -3,6 +3,9 @@
 #include "cli.h"
 #include "db.h"
 #include "orders.h"
+#include "sage.h"
+#include "sale.h"
+#include "store.h"
 #include "timeutil.h"
 #include "views.h"
 #include <errno.h>
@@ -22,13 +25,14 @@ static void usage(FILE *f)
 		   "       wsi-sync status\n"
 		   "       wsi-sync waiting [-t]\n"
 		   "       wsi-sync show KEY\n"
-		   "       wsi-sync hold KEY... | release KEY...\n"
+		   "       wsi-sync hold KEY... | release KEY... | settle KEY...\n"
 		   "Run wsi-fetch | wsi-stage, then wsi-remap -a, wsi-validate -a and wsi-post -a, under\n"
 		   "a lock, with a summary line per step on stderr; exit with the worst status.\n"
 		   "  status   orders per state, the marks, the last run of each tool\n"
 		   "  waiting  the waiting orders grouped by cause, with what fixes each (-t: TSV)\n"
 		   "  show     one order's whole story\n"
 		   "  hold     park orders not yet sent to Sage; release lets them go on\n"
+		   "  settle   a conflict handled in Sage by hand: recorded as posted\n"
 		   "See wsi-sync(1).\n");
 }
 
@@ -114,6 +118,25 @@ static char **args(const wsi_cli *cli, const char *tool, const char *a1, const c
 	return v;
 }
 
+static void record_run(const char *db_path, const char *tool, int64_t since, int status, const char *text)
+{
+	wsi_error e = {0};
+	char a[32], b[32];
+	sqlite3 *db = wsi_db_open(db_path, &e);
+	sqlite3_stmt *st = db ? wsi_db_prepare(db, "INSERT OR REPLACE INTO runs(tool,started,ended,status,summary) VALUES(?,?,?,?,?)", &e)
+			      : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, tool, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, wsi_time_fmt(since, a, sizeof a), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, wsi_time_fmt(wsi_now(), b, sizeof b), -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, status);
+		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	wsi_db_close(db);
+}
+
 static void summary(const char *db_path, const char *tool, const char *step, int status, int64_t since)
 {
 	wsi_error e = {0};
@@ -134,6 +157,12 @@ static void summary(const char *db_path, const char *tool, const char *step, int
 		}
 		wsi_db_close(db);
 	}
+	if (!*text && status) {
+		/* the step stopped before it could record its run: recorded here, so status never says ok */
+		snprintf(buf, sizeof buf, "stopped before it began its work (exit %d): see its message", status);
+		text = buf;
+		record_run(db_path, tool, since, status, text);
+	}
 	char how[24] = "";
 	if (status)
 		snprintf(how, sizeof how, " (exit %d)", status);
@@ -141,6 +170,22 @@ static void summary(const char *db_path, const char *tool, const char *step, int
 		wsi_err("%s: %s%s", step, *text ? text : "no summary", how);
 	else
 		wsi_note("%s: %s", step, *text ? text : "no summary");
+}
+
+/* Every key a step reads, read as that step would, before any runs. */
+static int check_config(const wsi_config *cfg, wsi_error *e)
+{
+	const char *kind;
+	long n;
+	wsi_store *st = wsi_store_open(cfg, e);
+	if (!st)
+		return -1;
+	wsi_store_close(st);
+	wsi_sage *sg = wsi_store_mark_conf(cfg, &kind, &n, e) || wsi_sale_post_conf(cfg, &n, e) ? NULL : wsi_sage_open(cfg, e);
+	if (!sg)
+		return -1;
+	wsi_sage_close(sg);
+	return 0;
 }
 
 /* Orders left in posting, or flagged by wsi-hwm set: a reconcile step first. */
@@ -161,6 +206,11 @@ static int run(wsi_cli *cli, const char *jobs)
 	wsi_config *cfg;
 	wsi_error e = {0};
 	wsi_cli_open(cli, &cfg, NULL);
+	/* the config checked once, as every step would read it: one message, not five */
+	if (check_config(cfg, &e)) {
+		wsi_config_free(cfg);
+		return wsi_report(&e);
+	}
 	char db_path[PATH_MAX], lock_path[PATH_MAX + 8];
 	snprintf(db_path, sizeof db_path, "%s", wsi_conf_db(cfg, cli->db_path));
 	wsi_config_free(cfg);
@@ -261,7 +311,7 @@ int main(int argc, char **argv)
 		tsv = 1;
 		optind++;
 	}
-	int keys_cmd = cmd && (!strcmp(cmd, "hold") || !strcmp(cmd, "release"));
+	int keys_cmd = cmd && (!strcmp(cmd, "hold") || !strcmp(cmd, "release") || !strcmp(cmd, "settle"));
 	if (cmd && strcmp(cmd, "status") && strcmp(cmd, "waiting") && strcmp(cmd, "show") && !keys_cmd) {
 		wsi_err("unknown command '%s'", cmd);
 		usage(stderr);
@@ -282,7 +332,7 @@ int main(int argc, char **argv)
 	int rc = 0;
 	if (keys_cmd)
 		for (int i = optind; i < argc && !rc; i++)
-			rc = hold_release(db, argv[i], !strcmp(cmd, "hold"), &e);
+			rc = person_move(db, argv[i], cmd, &e);
 	else
 		rc = !strcmp(cmd, "status") ? view_status(db, &e)
 		     : !strcmp(cmd, "waiting") ? view_waiting(db, tsv, &e)

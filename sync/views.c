@@ -33,6 +33,14 @@ int view_status(sqlite3 *db, wsi_error *e)
 	}
 	sqlite3_finalize(st);
 	printf("  %-9s %6ld\n", "total", total);
+	st = wsi_db_prepare(db, "SELECT count(*) FROM orders o JOIN reasons r ON r.store=o.store AND r.id=o.id"
+				" WHERE o.state='" WSI_NAME_POSTED "' AND r.code='sage-total-differs'", e);
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0))
+		printf("  of the posted, %d with a Sage total that differs from the web order's: wsi-sync waiting\n",
+		       sqlite3_column_int(st, 0));
+	sqlite3_finalize(st);
 	st = wsi_db_prepare(db, "SELECT store, kind, value, set_at, set_by FROM marks ORDER BY store, kind DESC", e);
 	if (!st)
 		return -1;
@@ -247,25 +255,45 @@ int view_show(sqlite3 *db, const char *key, wsi_error *e)
 	return 0;
 }
 
-int hold_release(sqlite3 *db, const char *key, int hold, wsi_error *e)
+/* Posted with a Sage total that differs from the web order's (a reason sage-total-differs)? */
+static int differs(sqlite3 *db, const char *store, const char *id)
+{
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT 1 FROM reasons WHERE store=? AND id=? AND code='sage-total-differs'", NULL);
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, store, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int person_move(sqlite3 *db, const char *key, const char *cmd, wsi_error *e)
 {
 	char store[WSI_STORE_SIZE], id[WSI_ID_SIZE];
 	if (wsi_key_split(key, store, sizeof store, id, sizeof id))
 		return wsi_fail(e, WSI_EXIT_USAGE, "'%s' is not an order key (STORE:ID)", key);
+	int hold = !strcmp(cmd, "hold"), settle = !strcmp(cmd, "settle");
 	if (wsi_db_begin(db, e))
 		return -1;
 	wsi_loaded o;
 	int rc = wsi_order_load(db, store, id, &o, e);
 	int can = hold ? (o.state == WSI_STAGED || o.state == WSI_MAPPED || o.state == WSI_VALID ||
 			  o.state == WSI_INVALID || o.state == WSI_FAILED)
-		       : o.state == WSI_HELD;
-	char why[160];
-	snprintf(why, sizeof why, "%s by %s", hold ? wsi_state_name(WSI_HELD) : "released", wsi_db_actor(1));
+		  : settle ? o.state == WSI_CONFLICT || (o.state == WSI_POSTED && differs(db, store, id))
+			   : o.state == WSI_HELD;
+	char why[200];
+	snprintf(why, sizeof why, "%s by %s", hold ? wsi_state_name(WSI_HELD) : settle ? "settled by hand in Sage" : "released",
+		 wsi_db_actor(1));
 	if (rc == 0)
 		rc = wsi_fail(e, WSI_EXIT_USAGE, "%s: no such order", key);
 	else if (rc > 0 && !can)
 		rc = wsi_fail(e, WSI_EXIT_USAGE, "%s is %s: %s", key, wsi_state_name(o.state),
-			      hold ? "only an order not yet sent to Sage can be held" : "only a held order can be released");
+			      hold ? "only an order not yet sent to Sage can be held"
+			      : settle ? "only a conflict, or a posted order whose Sage total differs, is settled"
+				       : "only a held order can be released");
+	else if (rc > 0 && settle)
+		rc = wsi_order_settle(db, &o, why, e) < 0 ? -1 : 0;
 	else if (rc > 0)
 		rc = wsi_order_move(db, &o, hold ? WSI_HELD : WSI_STAGED, why, e) < 0 ? -1 : 0;
 	if (rc || wsi_db_commit(db, e)) {

@@ -9,6 +9,7 @@ int view_status(sqlite3 *db, wsi_error *e);
 int view_waiting(sqlite3 *db, int tsv, wsi_error *e);
 int view_show(sqlite3 *db, const char *key, wsi_error *e);
 /* A person parks an unposted order (hold) or lets it go on (release: back to staged). */
-int hold_release(sqlite3 *db, const char *key, int hold, wsi_error *e);
+/* hold, release or settle one order, as a person asks: a compare-and-set with its event. */
+int person_move(sqlite3 *db, const char *key, const char *cmd, wsi_error *e);
 
 #endif

@@ -81,7 +81,7 @@ new_order 40100
 advance
 wsi-fetch 2>/dev/null | wsi-stage 2>/dev/null | wsi-remap 2>/dev/null | wsi-validate 2>/dev/null | wsi-post >/dev/null 2>&1
 sage /_sim/options '{"tax_rounding": "0"}' >/dev/null
-like "$(wsi-sync waiting)" "1 order waits posted, with a Sage total that differs from the web order's: check the invoice in Sage:
+like "$(wsi-sync waiting)" "1 order waits posted, with a Sage total that differs from the web order's: check the invoice in Sage, then wsi-sync settle KEY:
  +shop:40100" "a posted order whose Sage total differs waits for a person to check the invoice"
 
 # marks past the clock are refused

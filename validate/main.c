@@ -489,7 +489,9 @@ int main(int argc, char **argv)
 	wsi_info("%zu checked: %ld valid, %ld invalid, %ld already in Sage; %ld Sage requests", r.n, nvalid, ninvalid,
 		 nposted, wsi_sage_requests(sage));
 out:
-	if (!listing)
+	if (!listing && rc && !nvalid && !ninvalid && !nposted) /* a count claims only work done */
+		wsi_run_log(r.db, started, r.e.status, "checked none of %zu: %s", r.n, r.e.msg);
+	else if (!listing)
 		wsi_run_log(r.db, started, rc ? r.e.status : ninvalid ? WSI_EXIT_ORDERS : 0,
 			    "checked %zu: %ld valid, %ld invalid, %ld already in Sage%s%s", r.n, nvalid, ninvalid, nposted,
 			    rc ? ": " : "", rc ? r.e.msg : "");
