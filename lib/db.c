@@ -160,9 +160,45 @@ static int migrate(sqlite3 *db, wsi_error *e)
 	return wsi_db_commit(db, e);
 }
 
+/* The database's directory, made (0700, its parents too) on first use; or a message saying what to make. */
+static int make_dir_of(const char *path, wsi_error *e)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (!slash || slash == path || (size_t)(slash - path) >= sizeof dir)
+		return 0;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = 0;
+	struct stat st;
+	if (stat(dir, &st) == 0)
+		return 0;
+	for (char *p = dir + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char c = *p;
+		*p = 0;
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			int err = errno;
+			*p = c;
+			memcpy(dir, path, (size_t)(slash - path));
+			dir[slash - path] = 0;
+			const char *user = getenv("USER");
+			return wsi_fail(e, WSI_EXIT_LOCAL, "the database's directory %s does not exist and cannot be made (%s): "
+					"make it, e.g. sudo install -d -m 700 -o %s %s",
+					dir, strerror(err), user && *user ? user : "$USER", dir);
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	return 0;
+}
+
 sqlite3 *wsi_db_open(const char *path, wsi_error *e)
 {
 	sqlite3 *db = NULL;
+	if (make_dir_of(path, e))
+		return NULL;
 	/* Create the file ourselves so that it is private from its first byte. */
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {

@@ -24,7 +24,6 @@ for l in o["line_items"]:
     if l["sku"] == "BEDLAMP": l["sku"] = "A1-104/0"
 print(json.dumps({"orders": [o], "touch": True}))' >fix.json
 curl -s -X POST -H 'Content-Type: application/json' --data-binary @fix.json "$SIM/_sim/orders" >/dev/null
-start=$(date +%s)
 wsi-sync 2>sync.err
 is "$(state_of 10234)" posted "the store fix is downloaded, staged, validated and posted by the next run"
 like "$(cat sync.err)" "fetch: .*fetched [1-9]" "fetch says it fetched it"
