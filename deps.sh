@@ -8,4 +8,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
 	build-essential pkg-config libcurl4-openssl-dev libjansson-dev libsqlite3-dev \
-	sqlite3 python3 perl curl mandoc ca-certificates procps openssl "$@"
+	sqlite3 jq python3 perl curl mandoc ca-certificates procps openssl "$@"

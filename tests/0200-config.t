@@ -72,6 +72,9 @@ cp "$TESTS/../examples/wsi.conf" example.conf
 chmod 600 example.conf
 out=$(wsi-hwm -c example.conf -d "$T/example.db" 2>&1); rc=$?
 is "$rc:$out" "0:" "examples/wsi.conf, every key, is read without a complaint"
+missing=$(grep -o '{"[a-z]*", "[a-z_]*", [01]}' "$TESTS/../lib/config.c" | cut -d'"' -f4 | while read -r k; do
+	grep -Eq "^#?$k = " example.conf || echo "$k"; done)
+is "$missing" "" "examples/wsi.conf has every key wsi knows"
 
 out=$(wsi-fetch --bogus 2>&1); rc=$?
 is "$rc" 2 "bad option: exit 2"
