@@ -188,6 +188,22 @@ static int check_config(const wsi_config *cfg, wsi_error *e)
 	return 0;
 }
 
+/* Invalid, failed or conflict orders, and posted ones whose Sage total differs. */
+static long waiting_for_a_person(const char *db_path)
+{
+	wsi_error e = {0};
+	sqlite3 *db = wsi_db_open(db_path, &e);
+	sqlite3_stmt *st = db ? wsi_db_prepare(db, "SELECT count(*) FROM orders o WHERE state IN ('" WSI_NAME_INVALID "','"
+						 WSI_NAME_FAILED "','" WSI_NAME_CONFLICT "') OR (state='" WSI_NAME_POSTED "'"
+						 " AND EXISTS (SELECT 1 FROM reasons r WHERE r.store=o.store AND r.id=o.id AND"
+						 " r.code='sage-total-differs'))", &e)
+			      : NULL;
+	long n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	wsi_db_close(db);
+	return n;
+}
+
 /* Orders left in posting, or flagged by wsi-hwm set: a reconcile step first. */
 static int needs_reconcile(const char *db_path)
 {
@@ -282,6 +298,13 @@ static int run(wsi_cli *cli, const char *jobs)
 			st = status_of(ws);
 		summary(db_path, steps[i].tool, steps[i].step, st, since);
 		worst = st > worst ? st : worst;
+	}
+	/* orders that wait for a person make the run's status 1, every run until they are dealt with */
+	long waiting = waiting_for_a_person(db_path);
+	if (waiting > 0 && worst < WSI_EXIT_ORDERS) {
+		wsi_note("%ld order%s wait%s for a person: wsi-sync waiting", waiting, waiting == 1 ? "" : "s",
+			 waiting == 1 ? "s" : "");
+		worst = WSI_EXIT_ORDERS;
 	}
 	close(lock);
 	return worst;

@@ -61,6 +61,12 @@ wsi-sync 2>/dev/null; rc=$?
 sage /_sim/options '{"tax_rounding": "0"}' >/dev/null
 is "$rc" 1 "a Sage total that differs: exit 1"
 like "$(wsi-sync status)" "of the posted, 1 with a Sage total that differs" "counted in status"
+wsi-sync hold shop:10240   # the order over its credit limit: out of the way
+wsi-sync 2>sync.err; rc=$?
+is "$rc" 1 "the next run too exits 1 while it waits"
+like "$(cat sync.err)" "1 order waits for a person: wsi-sync waiting" "and says so"
 wsi-sync settle shop:50002
 unlike "$(wsi-sync waiting)" "shop:50002" "checked and settled: off the list"
+wsi-sync 2>/dev/null; rc=$?
+is "$rc" 0 "settled: the run exits 0"
 done_testing

@@ -22,11 +22,12 @@ wsi-stage <all.txt >/dev/null 2>&1
 is "$(q 'select count(*) from orders')" 3000 "with space again, the rerun stages the rest"
 unset ASAN_OPTIONS
 
-# a missing directory
-sed -i "s|^path = .*|path = $T/nowhere/wsi.db|" wsi.conf
+# a directory that cannot be made (a file is in the way)
+touch "$T/nowhere"
+sed -i "s|^path = .*|path = $T/nowhere/db/wsi.db|" wsi.conf
 out=$(wsi-hwm 2>&1); rc=$?
-is "$rc" 5 "a missing database directory: exit 5"
-like "$out" "cannot open database $T/nowhere/wsi.db: No such file or directory" "names the path and why"
+is "$rc" 5 "a database directory that cannot be made: exit 5"
+like "$out" "the database's directory $T/nowhere/db does not exist and cannot be made \(Not a directory\)" "names the path and why"
 # a read-only directory (root writes anywhere, so only as another user)
 if [ "$(id -u)" -ne 0 ]; then
 	mkdir ro && chmod 555 ro
