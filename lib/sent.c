@@ -58,11 +58,18 @@ static int append(const char *db_path, const char *line, int durable, wsi_error 
 	char path[4200];
 	if (journal_path(db_path, path, sizeof path, e))
 		return -1;
-	int fd = open_locked(path, O_WRONLY | O_APPEND | O_CREAT, LOCK_SH, e);
+	int fd = open_locked(path, O_RDWR | O_APPEND | O_CREAT, LOCK_SH, e);
 	if (fd < 0)
 		return -1;
-	size_t len = strlen(line);
-	ssize_t w = write(fd, line, len);
+	/* a line a crash cut short is ended first, so this one is read whole (the cut one then counts as
+	 * sent, though it never was: the safe side, its order only waits) */
+	char buf[600], last = '\n';
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
+		last = '\n';
+	snprintf(buf, sizeof buf, "%s%s", last == '\n' ? "" : "\n", line);
+	size_t len = strlen(buf);
+	ssize_t w = write(fd, buf, len);
 	int rc = 0;
 	if (w != (ssize_t)len) {
 		if (w >= 0)

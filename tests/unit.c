@@ -9,10 +9,14 @@
 #include "orders.h"
 #include "reasons.h"
 #include "sale.h"
+#include "sent.h"
 #include "timeutil.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int n, failed;
 
@@ -201,12 +205,58 @@ static void the_rest(void)
 
 }
 
+/* The journal of requests sent: open entries, answers, a line cut by a crash, compaction. */
+static void journal(void)
+{
+	char dir[] = "/tmp/wsi-unit.XXXXXX", db[64], path[80];
+	if (!mkdtemp(dir))
+		return;
+	snprintf(db, sizeof db, "%s/wsi.db", dir);
+	snprintf(path, sizeof path, "%s.sent", db);
+	wsi_error e = {0};
+	wsi_sent_set *s = wsi_sent_load(db, &e);
+	ok(s && wsi_sent_count(s) == 0, "no journal yet: nothing open");
+	wsi_sent_free(s);
+	ok(!wsi_sent_begin(db, WSI_SENT_ORDER, "shop:1", &e) && !wsi_sent_begin(db, WSI_SENT_ORDER, "shop:2", &e) &&
+		   !wsi_sent_begin(db, WSI_SENT_RECEIPT, "shop:1", &e) && !wsi_sent_end(db, WSI_SENT_ORDER, "shop:1", &e),
+	   "three sent, one answered");
+	FILE *f = fopen(path, "a");
+	if (f) {
+		fputs("S 99 1 O shop:3", f); /* cut by a crash before its newline: never sent */
+		fclose(f);
+	}
+	s = wsi_sent_load(db, &e);
+	ok(s && wsi_sent_count(s) == 2 && !wsi_sent_since(s, WSI_SENT_ORDER, "shop:1") &&
+		   wsi_sent_since(s, WSI_SENT_ORDER, "shop:2") > 0 && wsi_sent_since(s, WSI_SENT_RECEIPT, "shop:1") > 0 &&
+		   !wsi_sent_since(s, WSI_SENT_ORDER, "shop:3"),
+	   "open: the unanswered order and receipt; not the answered one, not a cut line");
+	wsi_sent_free(s);
+	ok(wsi_sent_begin(db, WSI_SENT_ORDER, "shop:4\nS 1 1 O x", &e) == -1, "a reference with a line break is refused");
+	ok(!wsi_sent_begin(db, WSI_SENT_ORDER, "shop:5", &e) && !wsi_sent_end(db, WSI_SENT_RECEIPT, "shop:1", &e),
+	   "appended after the cut line");
+	s = wsi_sent_load(db, &e);
+	/* the cut line, once ended, counts as sent: the safe side (its order waits, never goes twice) */
+	ok(s && wsi_sent_count(s) == 3 && wsi_sent_since(s, WSI_SENT_ORDER, "shop:5") > 0 && wsi_sent_since(s, WSI_SENT_ORDER, "shop:3") == 99,
+	   "the line after a cut one is read whole");
+	wsi_sent_free(s);
+	ok(!wsi_sent_compact(db, 0, &e), "compacted, keeping what counts");
+	s = wsi_sent_load(db, &e);
+	ok(s && wsi_sent_count(s) == 3, "the open entries kept");
+	wsi_sent_free(s);
+	ok(!wsi_sent_compact(db, INT64_MAX, &e), "compacted, nothing counting any more");
+	struct stat st;
+	ok(stat(path, &st) == 0 && st.st_size == 0 && (st.st_mode & 0777) == 0600, "the journal emptied, mode 0600");
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
 		return print_table(argv[1]);
 	scalars();
 	the_rest();
+	journal();
 	printf("1..%d\n", n);
 	return failed != 0;
 }
