@@ -16,7 +16,7 @@ static void usage(FILE *f)
 		   "       wsi-hwm [-s STORE] reset\n"
 		   "       wsi-hwm [-s STORE] log\n"
 		   "Show the highwater marks (store, kind, value, when set, by whom), move them, or\n"
-		   "list every change. set and reset make the next wsi-post ask Sage again about the\n"
+		   "list every change. set and reset make the next wsi-sync ask Sage again about the\n"
 		   "orders downloaded or posted since then. See wsi-hwm(1).\n");
 }
 
@@ -68,7 +68,7 @@ static int change(sqlite3 *db, const char *store, const char *kind, const char *
 	}
 	if (wsi_orders_flag_recheck(db, store, kind, value, by, &flagged, e) || wsi_db_commit(db, e))
 		goto fail;
-	wsi_note("%s %s mark %s%s; %ld staged order%s will be checked against Sage again by the next wsi-post",
+	wsi_note("%s %s mark %s%s; %ld staged order%s will be checked against Sage again by the next wsi-sync (or wsi-post -r)",
 		 store, value ? kind : "time and id", value ? "set to " : "reset", value ? value : "",
 		 flagged, flagged == 1 ? "" : "s");
 	return 0;
