@@ -119,6 +119,11 @@ void wsi_db_rollback(sqlite3 *db)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int wsi_db_schema(void)
+{
+	return (int)(sizeof migrations / sizeof *migrations);
+}
+
 static int migrate(sqlite3 *db, wsi_error *e)
 {
 	int n = (int)(sizeof migrations / sizeof *migrations), version = 0;

@@ -10,6 +10,8 @@
 
 /* Open (creating mode 0600 if new) and migrate the database at path. NULL with *e filled. */
 sqlite3 *wsi_db_open(const char *path, wsi_error *e);
+/* The schema version this wsi writes (PRAGMA user_version after its migrations). */
+int wsi_db_schema(void);
 void wsi_db_close(sqlite3 *db);
 /* Run SQL with no parameters; -1 with *e filled (status 5, or 6-like busy as 5). */
 int wsi_db_exec(sqlite3 *db, const char *sql, wsi_error *e);

@@ -1,5 +1,6 @@
 /* sage.c - every request to Sage: Basic auth, JSON both ways, Sage's errors in its words. */
 #include "sage.h"
+#include "timeutil.h"
 #include "http.h"
 #include "json.h"
 #include <stdio.h>
@@ -12,9 +13,12 @@ struct wsi_sage {
 	char *user, *password, *ca_file;
 	wsi_http *http;
 	char words[1024]; /* Sage's own words in its last error */
+	int64_t clock;    /* Sage's Date in its last answer to a GET (0: none) */
 };
 
 const char *wsi_sage_words(const wsi_sage *s) { return s->words; }
+
+int64_t wsi_sage_clock(const wsi_sage *s) { return s->clock; }
 
 const char *wsi_sage_url(const wsi_sage *s) { return s->url; }
 long wsi_sage_requests(const wsi_sage *s) { return wsi_http_requests(s->http); }
@@ -179,6 +183,10 @@ int wsi_sage_each(wsi_sage *s, const char *path, wsi_sage_row_fn fn, void *ud, w
 		}
 		free(url);
 		url = NULL;
+		char date[64];
+		int64_t t;
+		if (wsi_response_header(&r, "Date", date, sizeof date) && wsi_time_parse_http(date, &t) == 0)
+			s->clock = t;
 		if (r.status < 200 || r.status > 299) {
 			int st = r.status == 401 || r.status == 403 ? WSI_EXIT_CONFIG
 				 : r.status == 404 ? WSI_EXIT_CONFIG : WSI_EXIT_REMOTE;

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include "config.h"
+#include <stdint.h>
 
 typedef struct wsi_sage wsi_sage;
 
@@ -17,6 +18,8 @@ wsi_sage *wsi_sage_clone(const wsi_sage *s, wsi_error *e);
 void wsi_sage_close(wsi_sage *s);
 long wsi_sage_requests(const wsi_sage *s);
 const char *wsi_sage_url(const wsi_sage *s);
+/* Sage's clock: the Date of its last answer to a GET (0 when none came). */
+int64_t wsi_sage_clock(const wsi_sage *s);
 
 typedef int (*wsi_sage_row_fn)(void *ud, json_t *row);
 /* GET path (below the company, e.g. "IC/ICItems?$select=…"), following @odata.nextLink,

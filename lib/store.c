@@ -316,6 +316,25 @@ int wsi_store_fetch(wsi_store *s, const wsi_fetch_plan *p, FILE *out, wsi_fetch_
 	return rc;
 }
 
+int wsi_store_ping(wsi_store *s, int64_t *clock, wsi_error *e)
+{
+	static const wsi_fetch_plan quiet = {0};
+	wsi_fetch_stats st = {0};
+	s->st = &st;
+	s->e = e;
+	s->plan = &quiet;
+	*clock = 0;
+	if (s->kind == FILESRC) {
+		FILE *f = strcmp(s->base, "-") ? fopen(s->base, "r") : NULL;
+		if (!f)
+			return wsi_fail(e, WSI_EXIT_CONFIG, "cannot read store file %s: %s", s->base,
+					strcmp(s->base, "-") ? strerror(errno) : "stdin is read only by wsi-fetch");
+		fclose(f);
+		return 0;
+	}
+	return store_ping(s, clock);
+}
+
 int wsi_store_mark_conf(const wsi_config *c, const char **kind, long *overlap, wsi_error *e)
 {
 	*kind = wsi_conf(c, "store", "mark", "time");

@@ -32,6 +32,9 @@ void wsi_store_close(wsi_store *s);
 /* [store] mark (time or id) and overlap, as wsi-fetch reads them. 0, or -1 with *e. */
 int wsi_store_mark_conf(const wsi_config *c, const char **kind, long *overlap, wsi_error *e);
 const char *wsi_store_name(const wsi_store *s);
+/* One small request (a file store: the file opened): the store answers, takes the credentials and
+ * knows the API version. *clock is the store's Date (0 when it sends none). 0, or -1 with *e. */
+int wsi_store_ping(wsi_store *s, int64_t *clock, wsi_error *e);
 /* Print one envelope per order and mark lines on out, as wsi(7) describes.
  * What was printed before a failure stays valid. 0, or -1 with *e. */
 int wsi_store_fetch(wsi_store *s, const wsi_fetch_plan *p, FILE *out, wsi_fetch_stats *st, wsi_error *e);

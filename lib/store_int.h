@@ -49,5 +49,7 @@ int store_find_orders(void *ud, const char *k, size_t kl, const char *v, size_t 
 int store_fetch_time(wsi_store *s, const wsi_fetch_plan *p);
 int store_fetch_id(wsi_store *s, const wsi_fetch_plan *p);
 int store_fetch_file(wsi_store *s, const wsi_fetch_plan *p);
+/* One small request: the store answers, takes the credentials, knows the API; *clock its Date (0: none). */
+int store_ping(wsi_store *s, int64_t *clock);
 
 #endif

@@ -484,3 +484,20 @@ int store_fetch_id(wsi_store *s, const wsi_fetch_plan *p)
 	return 0;
 }
 
+
+int store_ping(wsi_store *s, int64_t *clock)
+{
+	char *url;
+	wsi_response r;
+	s->now = 0;
+	if ((s->kind == SHOPIFY ? asprintf(&url, "%s?status=any", s->count_url)
+				: asprintf(&url, "%s?status=any&per_page=1", s->api)) < 0)
+		return wsi_fail(s->e, WSI_EXIT_LOCAL, "out of memory");
+	int rc = get(s, url, &r);
+	free(url);
+	if (rc)
+		return -1;
+	wsi_response_free(&r);
+	*clock = s->now;
+	return 0;
+}

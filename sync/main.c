@@ -23,12 +23,14 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: wsi-sync [-c FILE] [-d DB] [-v] [-q] [-j N]\n"
 		   "       wsi-sync status\n"
+		   "       wsi-sync doctor\n"
 		   "       wsi-sync waiting [-t]\n"
 		   "       wsi-sync show KEY\n"
 		   "       wsi-sync hold KEY... | release KEY... | settle KEY...\n"
 		   "Run wsi-fetch | wsi-stage, then wsi-remap -a, wsi-validate -a and wsi-post -a, under\n"
 		   "a lock, with a summary line per step on stderr; exit with the worst status.\n"
 		   "  status   orders per state, the marks, the last run of each tool\n"
+		   "  doctor   everything a first run needs, checked against the store and Sage\n"
 		   "  waiting  the waiting orders grouped by cause, with what fixes each (-t: TSV)\n"
 		   "  show     one order's whole story\n"
 		   "  hold     park orders not yet sent to Sage; release lets them go on\n"
@@ -333,6 +335,15 @@ int main(int argc, char **argv)
 	if (cmd && !strcmp(cmd, "waiting") && optind < argc && !strcmp(argv[optind], "-t")) {
 		tsv = 1;
 		optind++;
+	}
+	if (cmd && !strcmp(cmd, "doctor")) {
+		if (optind != argc) {
+			usage(stderr);
+			return WSI_EXIT_USAGE;
+		}
+		int st = doctor(cli.config_path, cli.db_path);
+		int cs = wsi_close_stdout();
+		return st ? st : cs;
 	}
 	int keys_cmd = cmd && (!strcmp(cmd, "hold") || !strcmp(cmd, "release") || !strcmp(cmd, "settle"));
 	if (cmd && strcmp(cmd, "status") && strcmp(cmd, "waiting") && strcmp(cmd, "show") && !keys_cmd) {

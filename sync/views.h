@@ -12,4 +12,7 @@ int view_show(sqlite3 *db, const char *key, wsi_error *e);
 /* hold, release or settle one order, as a person asks: a compare-and-set with its event. */
 int person_move(sqlite3 *db, const char *key, const char *cmd, wsi_error *e);
 
+/* doctor.c: every check a first run needs, one line each; returns the worst exit status. */
+int doctor(const char *config_path, const char *db_override);
+
 #endif

@@ -400,6 +400,8 @@ class Handler(BaseHTTPRequestHandler):
     def send(self, status, obj, headers=None):
         data = json.dumps(obj, ensure_ascii=False).encode() if not isinstance(obj, bytes) else obj
         self.send_response_only(status)
+        # option clock_offset: Sage's server clock, seconds off ours (IIS always sends Date)
+        self.send_header('Date', self.date_time_string(time.time() + float(self.srv.company.options.get('clock_offset', 0))))
         self.send_header('Content-Type', 'application/json; odata.metadata=minimal; charset=utf-8')
         self.send_header('Content-Length', str(len(data)))
         for k, v in (headers or {}).items():
