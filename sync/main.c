@@ -24,6 +24,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: wsi-sync [-c FILE] [-d DB] [-v] [-q] [-j N]\n"
 		   "       wsi-sync status\n"
 		   "       wsi-sync doctor\n"
+		   "       wsi-sync report [-t] FROM [TO]\n"
 		   "       wsi-sync waiting [-t]\n"
 		   "       wsi-sync show KEY\n"
 		   "       wsi-sync hold KEY... | release KEY... | settle KEY...\n"
@@ -31,6 +32,7 @@ static void usage(FILE *f)
 		   "a lock, with a summary line per step on stderr; exit with the worst status.\n"
 		   "  status   orders per state, the marks, the last run of each tool\n"
 		   "  doctor   everything a first run needs, checked against the store and Sage\n"
+		   "  report   every web order created in [FROM, TO): store, wsi and Sage side by side\n"
 		   "  waiting  the waiting orders grouped by cause, with what fixes each (-t: TSV)\n"
 		   "  show     one order's whole story\n"
 		   "  hold     park orders not yet sent to Sage; release lets them go on\n"
@@ -312,6 +314,28 @@ static int run(wsi_cli *cli, const char *jobs)
 	return worst;
 }
 
+/* wsi-sync report [-t] FROM [TO]: TO defaults to now. */
+static int report(wsi_cli *cli, int argc, char **argv, int tsv)
+{
+	int64_t from, to = wsi_now();
+	if (optind >= argc || optind + 2 < argc || wsi_time_parse(argv[optind], &from) ||
+	    (optind + 1 < argc && wsi_time_parse(argv[optind + 1], &to)) || from >= to) {
+		if (optind < argc)
+			wsi_err("report takes FROM [TO], times or dates (2026-11-01), FROM before TO");
+		usage(stderr);
+		return WSI_EXIT_USAGE;
+	}
+	wsi_config *cfg;
+	sqlite3 *db;
+	wsi_error e = {0};
+	int status = 0;
+	wsi_cli_open(cli, &cfg, &db);
+	int rc = view_report(cfg, db, tsv, from, to, &status, &e);
+	wsi_db_close(db);
+	wsi_config_free(cfg);
+	return wsi_cli_finish(rc ? wsi_report(&e) : status);
+}
+
 int main(int argc, char **argv)
 {
 	wsi_cli cli = {0};
@@ -332,7 +356,7 @@ int main(int argc, char **argv)
 		}
 	}
 	const char *cmd = optind < argc ? argv[optind++] : NULL;
-	if (cmd && !strcmp(cmd, "waiting") && optind < argc && !strcmp(argv[optind], "-t")) {
+	if (cmd && (!strcmp(cmd, "waiting") || !strcmp(cmd, "report")) && optind < argc && !strcmp(argv[optind], "-t")) {
 		tsv = 1;
 		optind++;
 	}
@@ -345,6 +369,8 @@ int main(int argc, char **argv)
 		int cs = wsi_close_stdout();
 		return st ? st : cs;
 	}
+	if (cmd && !strcmp(cmd, "report"))
+		return report(&cli, argc, argv, tsv);
 	int keys_cmd = cmd && (!strcmp(cmd, "hold") || !strcmp(cmd, "release") || !strcmp(cmd, "settle"));
 	if (cmd && strcmp(cmd, "status") && strcmp(cmd, "waiting") && strcmp(cmd, "show") && !keys_cmd) {
 		wsi_err("unknown command '%s'", cmd);

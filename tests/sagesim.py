@@ -62,7 +62,8 @@ class ODataError(Exception):
 
 
 # ---- $filter ----
-TOKEN = re.compile(r"\s*(?:(\()|(\))|(,)|'((?:[^']|'')*)'|(-?\d+(?:\.\d+)?)[mMdD]?|([A-Za-z_][A-Za-z0-9_./]*))")
+TOKEN = re.compile(r"\s*(?:(\()|(\))|(,)|'((?:[^']|'')*)'|(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)|"
+                   r"(-?\d+(?:\.\d+)?)[mMdD]?|([A-Za-z_][A-Za-z0-9_./]*))")
 
 
 def tokenize(s):
@@ -79,8 +80,9 @@ def tokenize(s):
         elif m.group(2): out.append((')', None))
         elif m.group(3): out.append((',', None))
         elif m.group(4) is not None: out.append(('str', m.group(4).replace("''", "'")))
-        elif m.group(5): out.append(('num', Decimal(m.group(5))))
-        else: out.append(('id', m.group(6)))
+        elif m.group(5): out.append(('str', m.group(5)))  # a DateTimeOffset literal: compared as its text
+        elif m.group(6): out.append(('num', Decimal(m.group(6))))
+        else: out.append(('id', m.group(7)))
     return out
 
 
