@@ -29,7 +29,7 @@ start() { # start NAME SCRIPT ARGS...: a simulator on a free loopback port; sets
 	for _ in $(seq 200); do [ -s "$run/$name.port" ] && break; sleep 0.05; done
 	PORT=$(cat "$run/$name.port")
 }
-start store storesim.py --kind woocommerce --orders "$top/demo/store-orders.json" --now 2026-11-26T20:00:00Z
+start store storesim.py --kind woocommerce --orders "$top/demo/store-orders.json"
 store=$PORT
 start sage sagesim.py --company "$top/demo/sage-company.json"
 sage=$PORT
@@ -58,6 +58,8 @@ say "The mappings: every web customer is the Sage customer WEB, but for the B2B 
 show wsi-remap add customer '*' WEB
 show wsi-remap add customer 1400 1400
 show wsi-remap add payment stripe SEATAC CC
+say "Before the first run: is everything it needs there? (one line per check)"
+show wsi-sync doctor
 
 say "A day of web orders: wsi-sync (what cron runs)"
 show wsi-sync
@@ -73,6 +75,8 @@ show wsi-sync waiting
 say "In Sage now"
 sqlite3 -column -header "$run/wsi.db" \
 	"select id as web_order, state, sage_order, sage_invoice, sage_receipt as prepayment from orders order by id"
+say "The month against Sage: every web order, in Sage once, with the right total?"
+show wsi-sync report 2026-11-01 2026-12-01
 say "One order's story"
 show wsi-sync show shop:10234 | sed -n '1,12p'
 echo
