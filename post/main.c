@@ -100,11 +100,20 @@ static int run(struct ctx *c, sqlite3 *db, wsi_sage *sage, long jobs, wsi_error 
 				jobs = j;
 	if (!c->dry_run)
 		look_up(c, sage, extra, jobs);
+	c->readback = json_array();
 	send_all(c, db, sage, extra, jobs);
 	for (long j = 1; j < MAX_JOBS; j++)
 		wsi_sage_close(extra[j]);
 	wsi_progress_done();
 	int rc = 0;
+	/* what was created is read back, even when the run stops after (Sage may answer reads) */
+	wsi_error re = {0};
+	if (!c->dry_run && read_back(c, db, sage, &re)) {
+		if (c->stop)
+			wsi_warn("%zu orders posted in this run could not be read back: %s", json_array_size(c->readback), re.msg);
+		else
+			halt(c, &re);
+	}
 	if (!c->stop && !c->dry_run && pending_receipts(c, db, sage, e) && !c->stop)
 		rc = -1;
 	wsi_info("%ld posted, %ld failed, %ld receipts, %ld totals differ; %ld Sage requests", c->posted, c->failed,
@@ -182,6 +191,7 @@ int main(int argc, char **argv)
 	json_decref(c.found);
 	json_decref(c.receipts_in_sage);
 	json_decref(c.held_back);
+	json_decref(c.readback);
 	wsi_sent_free(c.sent);
 	wsi_sage_close(sage);
 	wsi_db_close(db);

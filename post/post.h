@@ -29,6 +29,7 @@ struct ctx {
 	json_t *found;            /* references Sage has: {ref: numbers} */
 	json_t *receipts_in_sage; /* receipt mode: references whose receipt Sage has */
 	json_t *held_back;        /* references not to post this run: too soon to know */
+	json_t *readback;         /* what this run created, to read back: [{store, id, order, total, tax, prepay}] */
 };
 
 /* main.c: the run's list and what every part reports through */
@@ -62,6 +63,10 @@ struct order {
 int post_receipt(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_loaded *k, const struct order *o, int looked_up);
 int read_order(sqlite3 *db, const wsi_loaded *k, struct order *o, wsi_error *e);
 void free_order(struct order *o);
+
+/* readback.c: the invoices of what this run created, read back in batches and compared to the
+ * cent (total, tax per authority, prepayment); a difference is recorded on the order. */
+int read_back(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e);
 
 /* reconcile.c: what earlier runs left in posting or wsi-hwm set flagged; then receipts still owed */
 int reconcile(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e);

@@ -141,8 +141,29 @@ int post_receipt(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_loaded *k, const s
 	return -1;
 }
 
-/* Sage answered 201: record it, read the total back, make the receipt (receipt mode). */
-static int created(struct ctx *c, sqlite3 *db, wsi_sage *s, struct order *o, json_t *made)
+/* What a body sent that its invoice must show: the tax per authority (header ExcludedTaxAmountN)
+ * and the prepayment (PaymentInCustomerCurrency), as decimal text: {"tax": [5], "prepay"}. */
+static json_t *what_was_sent(const char *body)
+{
+	wsi_error e = {0};
+	json_t *b = wsi_json_parse(body, strlen(body), "the order body", &e), *tax = json_array();
+	for (int a = 1; a <= 5; a++) {
+		char key[32], buf[40];
+		wsi_dec d = {0};
+		snprintf(key, sizeof key, "ExcludedTaxAmount%d", a);
+		wsi_jdec(b, key, (wsi_dec){0}, &d);
+		json_array_append_new(tax, json_string(wsi_dec_fmt(d, 2, buf, sizeof buf)));
+	}
+	char buf[40];
+	wsi_dec pre = {0};
+	wsi_jdec(b, "PaymentInCustomerCurrency", (wsi_dec){0}, &pre);
+	json_t *out = json_pack("{so ss}", "tax", tax, "prepay", wsi_dec_fmt(pre, 2, buf, sizeof buf));
+	json_decref(b);
+	return out;
+}
+
+/* Sage answered 201: record it, queue its read-back, make the receipt (receipt mode). */
+static int created(struct ctx *c, sqlite3 *db, wsi_sage *s, struct order *o, json_t *made, json_t *sent)
 {
 	wsi_loaded *k = &o->now;
 	wsi_error e = {0};
@@ -167,30 +188,16 @@ static int created(struct ctx *c, sqlite3 *db, wsi_sage *s, struct order *o, jso
 		return 0;
 	}
 	snprintf(o->sage_order, sizeof o->sage_order, "%s", n.order);
-	/* read back: the Sage total must be what the customer was charged */
-	wsi_dec web = {0}, sage = {0};
-	wsi_jdec(json_object_get(o->canon, "totals"), "total", (wsi_dec){0}, &web);
-	int differs = n.total[0] && wsi_dec_parse(n.total, strlen(n.total), &sage) == 0 && wsi_dec_round(web, 2).v != sage.v;
 	print_posted(c, k, n.order);
+	/* read back after the run: its invoice must be what the customer was charged, and what was sent */
+	json_t *rb = json_pack("{ss ss ss ss}", "store", k->store, "id", k->id, "order", n.order, "total",
+			       wsi_jstr(json_object_get(o->canon, "totals"), "total") ? wsi_jstr(json_object_get(o->canon, "totals"), "total") : "0");
+	json_object_update(rb, sent);
 	pthread_mutex_lock(&c->lock);
+	json_array_append_new(c->readback, rb);
 	c->posted++;
 	wsi_progress(wsi_state_name(WSI_POSTED), c->posted + c->failed, (long)c->list.n);
-	c->differs += differs;
 	pthread_mutex_unlock(&c->lock);
-	if (differs) {
-		char b[40], msg[300];
-		snprintf(msg, sizeof msg, "Sage order %s totals %s but the web order totals %s: check the invoice.", n.order,
-			 n.total, wsi_dec_fmt(web, 2, b, sizeof b));
-		wsi_err("%s:%s: %s", k->store, k->id, msg);
-		const char *codes[1] = {"sage-total-differs"}, *msgs[1] = {msg};
-		/* the order is posted either way; a reason that cannot be recorded stops the run, said */
-		if (wsi_db_begin(db, &e) || wsi_set_reasons(db, k->store, k->id, codes, NULL, msgs, 1, &e) ||
-		    wsi_db_commit(db, &e)) {
-			wsi_db_rollback(db);
-			halt(c, &e);
-			return -1;
-		}
-	}
 	if (!needs_receipt(c, o))
 		return 0;
 	char ref[160];
@@ -270,12 +277,12 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const wsi_loaded *k
 		free_order(&o);
 		return -1;
 	}
-	json_t *made = NULL;
+	json_t *made = NULL, *sent = what_was_sent(body);
 	int out = wsi_sage_post(s, "OE/OEOrders", body, "OrderNumber", &made, &e);
 	free(body);
 	rc = 0;
 	if (out == WSI_SAGE_CREATED) {
-		rc = created(c, db, s, &o, made);
+		rc = created(c, db, s, &o, made, sent);
 		json_decref(made);
 		journal_answered(c, WSI_SENT_ORDER, k);
 	} else if (out == WSI_SAGE_REFUSED) {
@@ -300,6 +307,7 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const wsi_loaded *k
 		halt(c, &e);
 		rc = -1;
 	}
+	json_decref(sent);
 	free_order(&o);
 	return rc;
 }

@@ -69,7 +69,8 @@ try:
           f'({v["requests"] / N:.4f} per order; {v["by_resource"].get("GET ICItems", 0)} item requests for {skus} SKUs, '
           f'{v["by_resource"].get("GET OEOrders", 0)} reference checks) in {vt:.1f} s')
     print(f'wsi-post, {posted} orders: {po["requests"]} Sage requests ({po["requests"] / max(posted, 1):.3f} per order: '
-          f'{po["by_resource"].get("POST OEOrders", 0)} creates, {po["by_resource"].get("GET OEOrders", 0)} reference checks) '
+          f'{po["by_resource"].get("POST OEOrders", 0)} creates, {po["by_resource"].get("GET OEOrders", 0)} reference checks, '
+          f'{po["by_resource"].get("GET OEInvoices", 0)} invoice read-backs) '
           f'in {pt:.1f} s, {posted / pt:.0f} orders/s')
     # the rate with Sage answering after 200 ms
     ctl('/_sim/latency', {'seconds': 0.2})

@@ -258,6 +258,7 @@ class Company:
         if not details:
             raise ODataError(409, 'General', 'You cannot create an invoice if you don\'t ship any items or you don\'t have a miscellaneous charges line.')
         lines, subtotal, tax, all_shipped = [], Decimal(0), Decimal(0), True
+        by_auth = [Decimal(0)] * 6  # tax per authority index 1..5, as Sage totals it
         for n, d in enumerate(details):
             lt = d.get('LineType', 'Item')
             if lt == 'Item':
@@ -298,8 +299,14 @@ class Company:
             if body.get('AutoTaxCalculationStatus') is False:
                 for a in range(1, 6):
                     tax += money(d.get(f'TaxAmount{a}', 0))
+                    by_auth[a] += money(d.get(f'TaxAmount{a}', 0))
         # option tax_rounding: Sage rounds the tax its own way, a cent (or more) off the store's
         tax += money(self.options.get('tax_rounding', 0))
+        by_auth[1] += money(self.options.get('tax_rounding', 0))
+        # option tax_to_authority: Sage books all the tax on one authority (the total unchanged)
+        if self.options.get('tax_to_authority'):
+            by_auth = [Decimal(0)] * 6
+            by_auth[int(self.options['tax_to_authority'])] = tax
         total = subtotal + tax
         if cust.get('CheckCreditLimit') == 'Yes' and not body.get('BankCode'):
             limit = Decimal(str(cust.get('CreditLimitCustomerCurrency', 0)))
@@ -347,7 +354,10 @@ class Company:
                                             'OrderNumber': number, 'ShipmentNumber': order['LastShipmentNumber'],
                                             'CustomerNumber': cust['CustomerNumber'], 'InvoiceTotalWithTax': float(total),
                                             'InvoicePaymntInCustomerCurrency': float(prepay or 0),
-                                            'InvoiceAmountDue': float(total - (prepay or 0))})
+                                            'InvoiceAmountDue': float(total - (prepay or 0)),
+                                            'AutoTaxCalculationStatus': body.get('AutoTaxCalculationStatus') is not False,
+                                            'TotalTaxAmount': float(tax),
+                                            **{f'TotalTaxAmount{a}': float(by_auth[a]) for a in range(1, 6)}})
         if prepay is not None:
             s['batch'] += 1
             order['ReceiptBatchNumber'] = s['batch']
