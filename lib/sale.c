@@ -183,6 +183,27 @@ static json_t *misc_line(const char *code, wsi_dec amount, wsi_dec tax)
 	return d;
 }
 
+/* The reason code of the last order the body builder refused (thread-local: -j posts on threads). */
+static _Thread_local const char *refusal;
+
+const char *wsi_sale_refusal(void) { return refusal ? refusal : "cannot-post"; }
+
+/* A price p in cents with round(q * p, 2) == net, near net / q; 1 found (*p), 0 none. */
+static int exact_price(wsi_dec q, wsi_dec net, wsi_dec unit, wsi_dec *p)
+{
+	int64_t base = unit.v / WSI_DEC_CENT * WSI_DEC_CENT;
+	for (int64_t k = -2; k <= 3; k++) {
+		wsi_dec cand = {base + k * WSI_DEC_CENT}, ext;
+		if (cand.v < 0 || wsi_dec_mul(cand, q, &ext))
+			continue;
+		if (wsi_dec_round(ext, 2).v == net.v) {
+			*p = cand;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* The item lines, each at its net price in cents (split in two when the cents do not divide). */
 static int item_details(json_t *details, const json_t *canon, const json_t *mapped, const char *location,
 			const char *store, const char *id, wsi_dec *base, wsi_dec *taxsum, wsi_error *e)
@@ -218,10 +239,14 @@ static int item_details(json_t *details, const json_t *canon, const json_t *mapp
 			json_array_append_new(details, item_line(item, location, part_q, (wsi_dec){lo.v + WSI_DEC_CENT}, part_net, part_tax));
 			json_array_append_new(details, item_line(item, location, wsi_dec_sub(q, part_q), lo,
 								 wsi_dec_sub(net, part_net), wsi_dec_sub(tax, part_tax)));
+		} else if (exact_price(q, net, unit, &cents)) {
+			/* a fractional quantity: a price in cents whose extension rounds to the net (decision 11) */
+			json_array_append_new(details, item_line(item, location, q, cents, net, tax));
 		} else {
-			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu: %s for a quantity of %s has no price in cents; "
-					"a fractional quantity cannot be split", store, id, i + 1,
-					wsi_dec_fmt(net, 2, b, sizeof b), wsi_jstr(l, "quantity"));
+			refusal = "no-exact-price";
+			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu: %s for a quantity of %s has no price in cents "
+					"whose extension is %s, and a fractional quantity cannot be split", store, id, i + 1,
+					wsi_dec_fmt(net, 2, b, sizeof b), wsi_jstr(l, "quantity"), wsi_dec_fmt(net, 2, b, sizeof b));
 		}
 		*base = wsi_dec_add(*base, net);
 		*taxsum = wsi_dec_add(*taxsum, tax);
@@ -249,6 +274,7 @@ static int charge_details(json_t *details, const wsi_config *c, const json_t *ca
 	json_array_foreach(json_object_get(canon, "fees"), i, l) {
 		wsi_dec amt = dec_of(l, "total"), tax = dec_of(l, "tax");
 		if (amt.v < 0) {
+			refusal = "negative-fee";
 			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: a negative fee (%s) has no Sage form", store, id,
 					wsi_dec_fmt(amt, 2, b, sizeof b));
 		}
@@ -264,6 +290,7 @@ static int charge_details(json_t *details, const wsi_config *c, const json_t *ca
 char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id, const json_t *canon,
 			  const json_t *mapped, wsi_error *e)
 {
+	refusal = NULL;
 	char ref[160], desc[200], date[16];
 	const char *location = wsi_conf(c, "sage", "location", "1");
 	const char *customer = wsi_jstr(json_object_get(mapped, "customer"), "to");

@@ -41,6 +41,9 @@ int wsi_sale_post_conf(const wsi_config *c, long *reconcile_after, wsi_error *e)
  * wrong (status 1) when the order cannot be expressed in Sage. Caller frees. */
 char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id, const json_t *canon,
 			  const json_t *mapped, wsi_error *e);
+/* The reason code of the last body refused with status WSI_EXIT_ORDERS on this thread
+ * ("no-exact-price", "negative-fee", ...; "cannot-post" when none more precise). */
+const char *wsi_sale_refusal(void);
 /* The A/R receipt batch body of the prepayment of a posted order (receipt mode). */
 char *wsi_sale_receipt_body(const wsi_config *c, const char *store, const char *id, const json_t *canon,
 			    const json_t *mapped, const char *sage_order, wsi_error *e);

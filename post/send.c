@@ -241,7 +241,7 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const wsi_loaded *k
 	if (!body) {
 		if (e.status == WSI_EXIT_ORDERS) {
 			wsi_err("%s", e.msg);
-			rc = wsi_order_move1(db, &o.now, WSI_FAILED, "cannot be expressed in Sage", "cannot-post", e.msg, &e);
+			rc = wsi_order_move1(db, &o.now, WSI_FAILED, "cannot be expressed in Sage", wsi_sale_refusal(), e.msg, &e);
 			count(c, &c->failed);
 		}
 		if (e.status != WSI_EXIT_ORDERS || rc < 0)

@@ -19,6 +19,7 @@ is "$missing" "" "every reason code is in a man page"
 # every code a tool gives an order: add(rs, "CODE" in wsi-validate; a code string in the others
 { grep -oh 'add(rs, "[a-z-]*"' "$top/validate/main.c" | sed 's/.*"\(.*\)"/\1/'
   grep -oh '"\(cannot-post\|sage-refused\|sage-total-differs\|unreadable\)"' "$top"/post/*.c "$top/stage/main.c" | tr -d '"'
+  grep -oh 'refusal = "[a-z-]*"' "$top/lib/sale.c" | cut -d'"' -f2
 } | sort -u >emitted.txt
 is "$(comm -23 emitted.txt codes.txt | tr '\n' ' ')" "" "every code a tool gives is in the table (no generic sentence)"
 [ "$(wc -l <emitted.txt)" -ge 20 ]; ok $? "the tools' codes were read ($(wc -l <emitted.txt | tr -d ' '))"

@@ -351,6 +351,14 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 	check_lines(r, c, m, rs);
 	check_customer(r, c, m, owed, rs);
 	check_money(r, c, m, rs);
+	/* what wsi-post would decline for money is found here, never only at post time */
+	wsi_error why = {0};
+	char *body = rs->n ? NULL : wsi_sale_order_body(r->cfg, o->k.store, o->k.id, c, m, &why);
+	if (!rs->n && !body && why.status == WSI_EXIT_ORDERS) {
+		const char *msg = strncmp(why.msg, o->k.store, strlen(o->k.store)) ? why.msg : why.msg + strcspn(why.msg, " ") + 1;
+		add(rs, wsi_sale_refusal(), NULL, "%s", msg);
+	}
+	free(body);
 }
 
 /* Another run moved it after this one loaded it: its move wins. */
