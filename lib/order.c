@@ -249,6 +249,70 @@ static void woo_charges(const json_t *r, struct cx *c, json_t *ship, json_t *fee
 	}
 }
 
+/* The tax of one line per web tax code, into taxes as {on, n, code, amount}: entries are the
+ * line's own (WooCommerce taxes[{id,total}] by rate id, Shopify tax_lines[{title,price}]); their
+ * amounts sum to the line's tax, the last one taking the cents its neighbours' rounding left. */
+static void line_taxes(json_t *taxes, struct cx *c, const char *on, size_t n, const json_t *entries, const json_t *codes,
+		       wsi_dec line_tax, const char *where)
+{
+	size_t i, count = json_array_size(entries);
+	json_t *t;
+	wsi_dec sum = {0};
+	char field[160], b[40];
+	json_array_foreach(entries, i, t) {
+		const char *code = NULL;
+		char idb[32];
+		wsi_dec amt;
+		snprintf(field, sizeof field, "%s[%zu]", where, i);
+		if (codes) { /* WooCommerce: the rate id names the code in tax_lines */
+			const char *rid = wsi_jtext(t, "id", idb, sizeof idb);
+			code = rid ? wsi_jstr(json_object_get(codes, rid), "code") : NULL;
+			amt = money(c, t, "total", field);
+		} else {
+			code = wsi_jstr(t, "title");
+			amt = money(c, t, "price", field);
+		}
+		amt = wsi_dec_round(amt, 2);
+		if (i + 1 == count)
+			amt = wsi_dec_sub(line_tax, sum); /* the line's own rounded tax is the truth */
+		sum = wsi_dec_add(sum, amt);
+		if (!amt.v)
+			continue;
+		json_array_append_new(taxes, json_pack("{ss sI ss ss}", "on", on, "n", (json_int_t)n, "code", code ? code : "",
+						       "amount", wsi_dec_str(amt, 2, b, sizeof b)));
+	}
+}
+
+/* Every line's tax per web tax code (wsi(7), MONEY): items, shipping and fees of the canonical order. */
+static json_t *taxes_of(const json_t *r, struct cx *c, const json_t *o, int woo)
+{
+	json_t *taxes = json_array(), *codes = NULL, *v;
+	size_t i;
+	if (woo) {
+		codes = json_object();
+		json_array_foreach(json_object_get(r, "tax_lines"), i, v) {
+			char idb[32];
+			const char *rid = wsi_jtext(v, "rate_id", idb, sizeof idb), *code = wsi_jstr(v, "rate_code");
+			if (rid && code)
+				json_object_set_new(codes, rid, json_pack("{ss}", "code", code));
+		}
+	}
+	static const struct { const char *on, *canon, *raw; } parts[] = {
+		{"line", "lines", "line_items"}, {"shipping", "shipping_lines", "shipping_lines"}, {"fee", "fees", "fee_lines"}};
+	for (size_t p = 0; p < 3; p++) {
+		json_array_foreach(json_object_get(r, parts[p].raw), i, v) {
+			const json_t *line = json_array_get(json_object_get(o, parts[p].canon), i);
+			wsi_dec t = {0};
+			wsi_jdec(line, "tax", (wsi_dec){0}, &t);
+			char where[64];
+			snprintf(where, sizeof where, "%s[%zu].%s", parts[p].raw, i, woo ? "taxes" : "tax_lines");
+			line_taxes(taxes, c, parts[p].on, i, json_object_get(v, woo ? "taxes" : "tax_lines"), codes, t, where);
+		}
+	}
+	json_decref(codes);
+	return taxes;
+}
+
 static json_t *woocommerce(const json_t *r, struct cx *c)
 {
 	json_t *ship = json_array(), *fees = json_array(), *coupons = json_array();
@@ -290,6 +354,7 @@ static json_t *woocommerce(const json_t *r, struct cx *c)
 	json_object_set_new(o, "shipping_lines", ship);
 	json_object_set_new(o, "fees", fees);
 	json_object_set_new(o, "coupons", coupons);
+	json_object_set_new(o, "taxes", taxes_of(r, c, o, 1));
 	json_t *pay = json_object();
 	const char *paid_at = wsi_jstr(r, "date_paid_gmt");
 	put_str(pay, "method", wsi_jstr(r, "payment_method"));
@@ -468,6 +533,7 @@ static json_t *shopify(const json_t *r, struct cx *c)
 	json_object_set_new(o, "shipping_lines", ship);
 	json_object_set_new(o, "fees", fees);
 	json_object_set_new(o, "coupons", coupons);
+	json_object_set_new(o, "taxes", taxes_of(r, c, o, 0));
 	json_t *pay = json_object();
 	const char *gw = NULL;
 	json_t *names = json_object_get(r, "payment_gateway_names");
@@ -541,7 +607,10 @@ json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
 }
 
 /* Members that may change after posting without changing what was posted. */
-static const char *volatile_keys[] = {"status", "modified", "paid", "paid_amount", "paid_at", "transaction", NULL};
+/* Not in the content hash: normal life (status, payment), and the tax per web code, which wsi read
+ * later than the rest (an order posted before must not look edited; a change of it changes a line's
+ * tax, which is hashed). */
+static const char *volatile_keys[] = {"status", "modified", "paid", "paid_amount", "paid_at", "transaction", "taxes", NULL};
 
 int wsi_order_texts(json_t *canon, char **text, char content_hash[33])
 {

@@ -17,6 +17,8 @@
  *  "coupons": [{"code", "discount", "discount_tax"}],
  *  "payment": {"method", "title"},
  *  "totals": {"items", "discount", "shipping", "fees", "tax", "total", "refunded"},
+ *  "taxes": [{"on": "line"|"shipping"|"fee", "n" (its index), "code" (WooCommerce rate_code,
+ *             Shopify tax title), "amount"}] (each line's tax per web tax code, summing to its "tax"),
  *  "note", "status", "paid": bool, "paid_amount", "paid_at", "transaction"}
  * What was posted is hashed without status, modification time and payment state
  * (wsi_order_texts). */
