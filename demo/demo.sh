@@ -58,6 +58,7 @@ say "The mappings: every web customer is the Sage customer WEB, but for the B2B 
 show wsi-remap add customer '*' WEB
 show wsi-remap add customer 1400 1400
 show wsi-remap add payment stripe SEATAC CC
+show wsi-remap add tax 'US-CA-STATE TAX' CA
 say "Before the first run: is everything it needs there? (one line per check)"
 show wsi-sync doctor
 

@@ -9,7 +9,8 @@
 
 int wsi_map_kind_ok(const char *k)
 {
-	return !strcmp(k, "item") || !strcmp(k, "customer") || !strcmp(k, "payment") || !strcmp(k, "shipvia");
+	return !strcmp(k, "item") || !strcmp(k, "customer") || !strcmp(k, "payment") || !strcmp(k, "shipvia") ||
+	       !strcmp(k, "tax");
 }
 
 int wsi_map_arity(const char *k) { return !strcmp(k, "payment") ? 2 : 1; }
@@ -21,6 +22,7 @@ static int touch(sqlite3 *db, const char *kind, const char *from, long *touched,
 		!strcmp(kind, "item") ? "EXISTS (SELECT 1 FROM order_lines l WHERE l.store=o.store AND l.id=o.id AND l.sku=?1)"
 		: !strcmp(kind, "customer") ? "(json_extract(canonical,'$.customer.id')=?1 OR json_extract(canonical,'$.customer.email')=?1)"
 		: !strcmp(kind, "payment") ? "json_extract(canonical,'$.payment.method')=?1"
+		: !strcmp(kind, "tax") ? "EXISTS (SELECT 1 FROM json_each(o.canonical,'$.taxes') t WHERE json_extract(t.value,'$.code')=?1)"
 		: "json_extract(canonical,'$.shipping_lines[0].method')=?1";
 	char *sql = NULL, states[80];
 	wsi_states_sql(WSI_S(WSI_MAPPED) | WSI_S(WSI_VALID) | WSI_S(WSI_INVALID) | WSI_S(WSI_FAILED), states, sizeof states);
@@ -202,5 +204,15 @@ json_t *wsi_maps_apply(const wsi_maps *m, const json_t *canon)
 	json_object_set_new(out, "shipvia", json_pack("{s:s,s:o,s:s}", "from", ship ? ship : "", "to",
 						      se ? str_or_null(se, 0) : json_null(), "entry",
 						      se ? json_string_value(json_array_get(se, 2)) : ""));
+	/* taxes: each web tax code to its Sage authority (no '*': a tax is never guessed) */
+	json_t *taxes = json_object(), *tt = json_object_get(m->byk, "tax");
+	json_array_foreach(json_object_get(canon, "taxes"), i, l) {
+		const char *code = wsi_jstr(l, "code");
+		json_t *te = code && *code ? json_object_get(tt, code) : NULL;
+		if (code && !json_object_get(taxes, code))
+			json_object_set_new(taxes, code, json_pack("{s:o,s:s}", "to", te ? str_or_null(te, 0) : json_null(), "entry",
+								   te ? json_string_value(json_array_get(te, 2)) : ""));
+	}
+	json_object_set_new(out, "taxes", taxes);
 	return out;
 }

@@ -153,8 +153,27 @@ static void set_str(json_t *o, const char *k, const char *v, size_t max)
 	json_object_set_new(o, k, js ? js : json_string(""));
 }
 
-/* One item line; `qty` whole units at `unit` with `tax`. */
-static json_t *item_line(const char *item, const char *location, wsi_dec qty, wsi_dec unit, wsi_dec net, wsi_dec tax)
+/* A line's tax per Sage authority index (1..5), from the order's taxes and validate's plan. */
+struct taxv { wsi_dec a[6]; };
+
+/* The manual tax of a detail line: TaxIncludedN, TaxBaseN, TaxAmountN for each authority it has tax on. */
+static void put_taxes(json_t *d, wsi_dec base, const struct taxv *t)
+{
+	for (int a = 1; a <= 5; a++) {
+		if (!t->a[a].v)
+			continue;
+		char k[32];
+		snprintf(k, sizeof k, "TaxIncluded%d", a);
+		json_object_set_new(d, k, json_false());
+		snprintf(k, sizeof k, "TaxBase%d", a);
+		json_object_set_new(d, k, wsi_json_number(base, 2));
+		snprintf(k, sizeof k, "TaxAmount%d", a);
+		json_object_set_new(d, k, wsi_json_number(t->a[a], 2));
+	}
+}
+
+/* One item line; `qty` whole units at `unit` with its tax per authority. */
+static json_t *item_line(const char *item, const char *location, wsi_dec qty, wsi_dec unit, wsi_dec net, const struct taxv *t)
 {
 	json_t *d = json_object();
 	json_object_set_new(d, "LineType", json_string("Item"));
@@ -165,26 +184,71 @@ static json_t *item_line(const char *item, const char *location, wsi_dec qty, ws
 	/* PriceOverride before the price: Sage puts fields to the view in payload order */
 	json_object_set_new(d, "PriceOverride", json_true());
 	json_object_set_new(d, "OrderUnitPrice", wsi_json_number(unit, 2));
-	json_object_set_new(d, "TaxIncluded1", json_false());
-	json_object_set_new(d, "TaxBase1", wsi_json_number(net, 2));
-	json_object_set_new(d, "TaxAmount1", wsi_json_number(tax, 2));
+	put_taxes(d, net, t);
 	return d;
 }
 
-static json_t *misc_line(const char *code, wsi_dec amount, wsi_dec tax)
+static json_t *misc_line(const char *code, wsi_dec amount, const struct taxv *t)
 {
 	json_t *d = json_object();
 	json_object_set_new(d, "LineType", json_string("Miscellaneous"));
 	json_object_set_new(d, "MiscellaneousChargesCode", json_string(code));
 	json_object_set_new(d, "ExtendedAmount", wsi_json_number(amount, 2));
-	json_object_set_new(d, "TaxIncluded1", json_false());
-	json_object_set_new(d, "TaxBase1", wsi_json_number(amount, 2));
-	json_object_set_new(d, "TaxAmount1", wsi_json_number(tax, 2));
+	put_taxes(d, amount, t);
 	return d;
+}
+
+/* What the header sums: per authority, the base of the lines taxed by it and their tax. */
+struct taxsum { wsi_dec base[6], tax[6]; };
+
+static void add_sum(struct taxsum *s, wsi_dec base, const struct taxv *t)
+{
+	for (int a = 1; a <= 5; a++)
+		if (t->a[a].v) {
+			s->base[a] = wsi_dec_add(s->base[a], base);
+			s->tax[a] = wsi_dec_add(s->tax[a], t->a[a]);
+		}
 }
 
 /* The reason code of the last order the body builder refused (thread-local: -j posts on threads). */
 static _Thread_local const char *refusal;
+
+/* The tax of line n of part `on` per Sage authority: each web tax code goes to the index validate
+ * found in the customer's tax group (mapped.tax). Never all on authority 1: a tax with no index
+ * refuses the order. */
+static int tax_vector(const json_t *canon, const json_t *mapped, const char *on, size_t n, wsi_dec line_tax,
+		      struct taxv *t, const char *store, const char *id, wsi_error *e)
+{
+	memset(t, 0, sizeof *t);
+	const json_t *index = json_object_get(json_object_get(mapped, "tax"), "index");
+	wsi_dec sum = {0};
+	size_t i;
+	json_t *x;
+	json_array_foreach(json_object_get(canon, "taxes"), i, x) {
+		if (strcmp(wsi_jstr(x, "on") ? wsi_jstr(x, "on") : "", on) || json_integer_value(json_object_get(x, "n")) != (json_int_t)n)
+			continue;
+		const char *code = wsi_jstr(x, "code");
+		json_int_t a = json_integer_value(json_object_get(index, code ? code : ""));
+		wsi_dec amt = {0};
+		wsi_jdec(x, "amount", (wsi_dec){0}, &amt);
+		if (a < 1 || a > 5) {
+			refusal = "tax-unmapped";
+			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: tax %s has no Sage tax authority in the customer's tax group",
+					store, id, code ? code : "(no code)");
+		}
+		t->a[a] = wsi_dec_add(t->a[a], amt);
+		sum = wsi_dec_add(sum, amt);
+	}
+	if (sum.v != line_tax.v) {
+		char b[40];
+		refusal = "tax-unmapped";
+		return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: the %s %zu has tax %s that no web tax code names%s", store, id,
+				!strcmp(on, "line") ? "line" : on, n + 1, wsi_dec_fmt(line_tax, 2, b, sizeof b),
+				json_object_get(canon, "taxes") ? "" : " (staged by an older wsi: wsi-hwm set downloads it again)");
+	}
+	return 0;
+}
+
 
 const char *wsi_sale_refusal(void) { return refusal ? refusal : "cannot-post"; }
 
@@ -206,7 +270,7 @@ static int exact_price(wsi_dec q, wsi_dec net, wsi_dec unit, wsi_dec *p)
 
 /* The item lines, each at its net price in cents (split in two when the cents do not divide). */
 static int item_details(json_t *details, const json_t *canon, const json_t *mapped, const char *location,
-			const char *store, const char *id, wsi_dec *base, wsi_dec *taxsum, wsi_error *e)
+			const char *store, const char *id, struct taxsum *sum, wsi_dec *base, wsi_error *e)
 {
 	char b[48];
 	size_t i;
@@ -215,17 +279,21 @@ static int item_details(json_t *details, const json_t *canon, const json_t *mapp
 	json_array_foreach(json_object_get(canon, "lines"), i, l) {
 		const char *item = wsi_jstr(json_array_get(items, i), "to");
 		wsi_dec q = dec_of(l, "quantity"), net = dec_of(l, "total"), tax = dec_of(l, "tax"), unit;
+		struct taxv t;
 		if (!item || !*item || q.v <= 0 || net.v < 0 || wsi_dec_div(net, q, &unit)) {
 			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be sent (no item or no quantity)", store, id, i + 1);
 		}
+		if (tax_vector(canon, mapped, "line", i, tax, &t, store, id, e))
+			return -1;
 		wsi_dec cents = wsi_dec_round(unit, 2), ext;
 		wsi_dec_mul(cents, q, &ext);
 		if (ext.v == net.v) {
-			json_array_append_new(details, item_line(item, location, q, cents, net, tax));
+			json_array_append_new(details, item_line(item, location, q, cents, net, &t));
 		} else if (q.v % WSI_DEC_ONE == 0) {
 			/* Split the line so the extended amounts add up to the net exactly:
-			 * 35.98 for 3 is 2 x 11.99 and 1 x 12.00 (money.md, decision 3). */
-			wsi_dec lo = {unit.v / WSI_DEC_CENT * WSI_DEC_CENT}, lo_ext, part_q, part_net, part_tax;
+			 * 35.98 for 3 is 2 x 11.99 and 1 x 12.00 (money.md, decision 3); each authority's
+			 * tax split in proportion, the second part taking what rounding left. */
+			wsi_dec lo = {unit.v / WSI_DEC_CENT * WSI_DEC_CENT}, lo_ext, part_q, part_net;
 			wsi_dec_mul(lo, q, &lo_ext);
 			int64_t up = (net.v - lo_ext.v) / WSI_DEC_CENT; /* units that take one cent more */
 			if (up < 0 || up * WSI_DEC_ONE > q.v) {
@@ -233,30 +301,38 @@ static int item_details(json_t *details, const json_t *canon, const json_t *mapp
 			}
 			part_q = (wsi_dec){up * WSI_DEC_ONE};
 			wsi_dec_mul((wsi_dec){lo.v + WSI_DEC_CENT}, part_q, &part_net);
-			wsi_dec_mul(tax, part_q, &part_tax);
-			wsi_dec_div(part_tax, q, &part_tax);
-			part_tax = wsi_dec_round(part_tax, 2);
-			json_array_append_new(details, item_line(item, location, part_q, (wsi_dec){lo.v + WSI_DEC_CENT}, part_net, part_tax));
+			struct taxv pt = {0}, rest = {0};
+			for (int a = 1; a <= 5; a++) {
+				wsi_dec_mul(t.a[a], part_q, &pt.a[a]);
+				wsi_dec_div(pt.a[a], q, &pt.a[a]);
+				pt.a[a] = wsi_dec_round(pt.a[a], 2);
+				rest.a[a] = wsi_dec_sub(t.a[a], pt.a[a]);
+			}
+			json_array_append_new(details, item_line(item, location, part_q, (wsi_dec){lo.v + WSI_DEC_CENT}, part_net, &pt));
 			json_array_append_new(details, item_line(item, location, wsi_dec_sub(q, part_q), lo,
-								 wsi_dec_sub(net, part_net), wsi_dec_sub(tax, part_tax)));
+								 wsi_dec_sub(net, part_net), &rest));
+			add_sum(sum, part_net, &pt);
+			add_sum(sum, wsi_dec_sub(net, part_net), &rest);
+			*base = wsi_dec_add(*base, net);
+			continue;
 		} else if (exact_price(q, net, unit, &cents)) {
 			/* a fractional quantity: a price in cents whose extension rounds to the net (decision 11) */
-			json_array_append_new(details, item_line(item, location, q, cents, net, tax));
+			json_array_append_new(details, item_line(item, location, q, cents, net, &t));
 		} else {
 			refusal = "no-exact-price";
 			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu: %s for a quantity of %s has no price in cents "
 					"whose extension is %s, and a fractional quantity cannot be split", store, id, i + 1,
 					wsi_dec_fmt(net, 2, b, sizeof b), wsi_jstr(l, "quantity"), wsi_dec_fmt(net, 2, b, sizeof b));
 		}
+		add_sum(sum, net, &t);
 		*base = wsi_dec_add(*base, net);
-		*taxsum = wsi_dec_add(*taxsum, tax);
 	}
 	return 0;
 }
 
 /* Shipping and fees as miscellaneous charges. */
-static int charge_details(json_t *details, const wsi_config *c, const json_t *canon, const char *store, const char *id,
-			  wsi_dec *base, wsi_dec *taxsum, wsi_error *e)
+static int charge_details(json_t *details, const wsi_config *c, const json_t *canon, const json_t *mapped, const char *store,
+			  const char *id, struct taxsum *sum, wsi_dec *base, wsi_error *e)
 {
 	char b[48];
 	size_t i;
@@ -265,14 +341,18 @@ static int charge_details(json_t *details, const wsi_config *c, const json_t *ca
 	const char *fee_code = wsi_conf(c, "sage", "fee_charge", "FEE");
 	json_array_foreach(json_object_get(canon, "shipping_lines"), i, l) {
 		wsi_dec amt = dec_of(l, "total"), tax = dec_of(l, "tax");
+		struct taxv t;
 		if (!amt.v && !tax.v)
 			continue;
-		json_array_append_new(details, misc_line(ship_code, amt, tax));
+		if (tax_vector(canon, mapped, "shipping", i, tax, &t, store, id, e))
+			return -1;
+		json_array_append_new(details, misc_line(ship_code, amt, &t));
+		add_sum(sum, amt, &t);
 		*base = wsi_dec_add(*base, amt);
-		*taxsum = wsi_dec_add(*taxsum, tax);
 	}
 	json_array_foreach(json_object_get(canon, "fees"), i, l) {
 		wsi_dec amt = dec_of(l, "total"), tax = dec_of(l, "tax");
+		struct taxv t;
 		if (amt.v < 0) {
 			refusal = "negative-fee";
 			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: a negative fee (%s) has no Sage form", store, id,
@@ -280,9 +360,11 @@ static int charge_details(json_t *details, const wsi_config *c, const json_t *ca
 		}
 		if (!amt.v && !tax.v)
 			continue;
-		json_array_append_new(details, misc_line(fee_code, amt, tax));
+		if (tax_vector(canon, mapped, "fee", i, tax, &t, store, id, e))
+			return -1;
+		json_array_append_new(details, misc_line(fee_code, amt, &t));
+		add_sum(sum, amt, &t);
 		*base = wsi_dec_add(*base, amt);
-		*taxsum = wsi_dec_add(*taxsum, tax);
 	}
 	return 0;
 }
@@ -311,6 +393,9 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 	json_t *o = json_object();
 	/* the header (customer first: its tax group and classes come before the details) */
 	json_object_set_new(o, "CustomerNumber", json_string(customer));
+	const char *group = wsi_jstr(json_object_get(mapped, "tax"), "group");
+	if (group && *group)
+		json_object_set_new(o, "TaxGroup", json_string(group));
 	json_object_set_new(o, "OrderType", json_string("Active"));
 	json_object_set_new(o, "OrderDate", json_string(date));
 	set_str(o, "PurchaseOrderNumber", number ? number : id, 22);
@@ -334,16 +419,26 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 	json_object_set_new(o, "InvoiceWillBeProduced", json_true());
 
 	json_t *details = json_array();
-	wsi_dec base = {0}, taxsum = {0};
-	if (item_details(details, canon, mapped, location, store, id, &base, &taxsum, e) ||
-	    charge_details(details, c, canon, store, id, &base, &taxsum, e)) {
+	struct taxsum sum = {0};
+	wsi_dec base = {0};
+	if (item_details(details, canon, mapped, location, store, id, &sum, &base, e) ||
+	    charge_details(details, c, canon, mapped, store, id, &sum, &base, e)) {
 		json_decref(o);
 		json_decref(details);
 		return NULL;
 	}
 	json_object_set_new(o, "OrderDetails", details);
-	json_object_set_new(o, "TaxBase1", wsi_json_number(base, 2));
-	json_object_set_new(o, "ExcludedTaxAmount1", wsi_json_number(taxsum, 2));
+	/* after the details, per authority: the document's tax is the sum of the details' (money.md 6) */
+	for (int a = 1; a <= 5; a++) {
+		if (!sum.tax[a].v)
+			continue;
+		char k[32];
+		snprintf(k, sizeof k, "TaxBase%d", a);
+		json_object_set_new(o, k, wsi_json_number(sum.base[a], 2));
+		snprintf(k, sizeof k, "ExcludedTaxAmount%d", a);
+		json_object_set_new(o, k, wsi_json_number(sum.tax[a], 2));
+	}
+	(void)base;
 	/* the prepayment last: it needs the order total */
 	if (!strcmp(wsi_sale_prepayment(c), "order") && json_is_true(json_object_get(canon, "paid"))) {
 		const json_t *pay = json_object_get(mapped, "payment");

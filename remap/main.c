@@ -20,7 +20,8 @@ static void usage(FILE *f)
 		   "       wsi-remap rm KIND FROM\n"
 		   "       wsi-remap list [KIND]\n"
 		   "       wsi-remap import [FILE]            (TSV: kind, from, to[, to2])\n"
-		   "KIND is item, customer, payment or shipvia; FROM may be '*', the default.\n"
+		   "KIND is item, customer, payment, shipvia or tax; FROM may be '*', the default\n"
+		   "(not for tax: a web tax code is mapped to its Sage tax authority one by one).\n"
 		   "Without a command, map the given orders (or, with -a, every staged order)\n"
 		   "and print their keys. See wsi-remap(1).\n");
 }
@@ -29,9 +30,11 @@ static int check_entry(const char *where, const char *kind, const char *from, co
 		       wsi_error *e)
 {
 	if (!wsi_map_kind_ok(kind))
-		return wsi_fail(e, WSI_EXIT_USAGE, "%s'%s' is not a kind: item, customer, payment or shipvia", where, kind);
+		return wsi_fail(e, WSI_EXIT_USAGE, "%s'%s' is not a kind: item, customer, payment, shipvia or tax", where, kind);
 	if (!from || !*from || !to || !*to)
 		return wsi_fail(e, WSI_EXIT_USAGE, "%s%s needs FROM and TO", where, kind);
+	if (!strcmp(kind, "tax") && !strcmp(from, "*"))
+		return wsi_fail(e, WSI_EXIT_USAGE, "%sa tax has no default: map each web tax code to its Sage authority", where);
 	if (wsi_map_arity(kind) == 2 && (!to2 || !*to2))
 		return wsi_fail(e, WSI_EXIT_USAGE, "%sa payment maps to a bank and a payment code: payment %s BANK CODE",
 				where, from);

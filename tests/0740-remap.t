@@ -2,7 +2,7 @@
 # wsi-remap: add, rm, list, import; a change of mappings sends the orders it touches back.
 . "$(dirname "$0")/lib.sh"
 lamp_shop
-is "$(wsi-remap list | tr '\t\n' ' |')" "customer * WEB|customer 1400 1400|payment stripe SEATAC CC|" "list: TSV kind, from, to[, to2]"
+is "$(wsi-remap list | tr '\t\n' ' |')" "customer * WEB|customer 1400 1400|payment stripe SEATAC CC|tax US-CA-STATE TAX CA|" "list: TSV kind, from, to[, to2]"
 is "$(wsi-remap list payment)" "payment	stripe	SEATAC	CC" "list KIND"
 out=$(wsi-remap add payment paypal SEATAC 2>&1); rc=$?
 is "$rc" 2 "a payment needs a bank and a code"

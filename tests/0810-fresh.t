@@ -10,6 +10,7 @@ write_conf woocommerce "settle = 60"
 wsi-remap add customer '*' WEB 2>/dev/null
 wsi-remap add customer 1400 1400 2>/dev/null
 wsi-remap add payment stripe SEATAC CC 2>/dev/null
+wsi-remap add tax 'US-CA-STATE TAX' CA 2>/dev/null
 # the lamp orders, dated the day before: posted but for the two with BEDLAMP and the one over the limit
 sim /_sim/clock '{"advance":0}' >/dev/null
 wsi-sync 2>sync.err; rc=$?
@@ -50,6 +51,7 @@ write_conf shopify "settle = 60"
 wsi-remap add customer '*' WEB 2>/dev/null
 wsi-remap add payment shopify_payments SEATAC CC 2>/dev/null
 wsi-remap add item SKU-0001 A1-103/0 2>/dev/null
+wsi-remap add tax 'State Tax' CA 2>/dev/null
 wsi-sync 2>sync.err
 sim /_sim/generate '{"n":1,"ago":0,"spread":1,"skus":1}' >/dev/null
 id=$(sim /_sim/orders | json_get 'j[0]["id"]')

@@ -18,6 +18,7 @@ for m in "customer * WEB" "customer 1400 1400" "payment stripe SEATAC CC"; do
 	# shellcheck disable=SC2086
 	(set -f; WSI_CONFIG="$R/etc/wsi/wsi.conf" wsi-remap add $m 2>/dev/null)
 done
+WSI_CONFIG="$R/etc/wsi/wsi.conf" wsi-remap add tax 'US-CA-STATE TAX' CA 2>/dev/null
 
 # examples/crontab: every job, in cron's environment (its PATH line, nothing else)
 path=$(sed -n 's/^PATH=//p' "$top/examples/crontab")

@@ -57,6 +57,7 @@ start_sage
 write_conf woocommerce
 wsi-remap add customer '*' WEB 2>/dev/null
 wsi-remap add payment stripe SEATAC CC 2>/dev/null
+wsi-remap add tax 'US-CA-STATE TAX' CA 2>/dev/null
 new_order 80001 "o['line_items'][0]['sku'] = \"A1-103/0' or ItemNumber ne 'x\"" \
 	"o['billing']['email'] = \"x'); DROP TABLE orders; --@example.com\"" \
 	"o['billing']['first_name'] = '<script>alert(1)</script>'"

@@ -37,7 +37,7 @@ def setup(n, db):
     os.chmod(os.path.join(tmp, 'wsi.conf'), 0o600)
     env['WSI_CONFIG'] = os.path.join(tmp, 'wsi.conf')
     sh(f'python3 {here}/envelopes.py {n} woocommerce 500 | wsi-stage -q >/dev/null')
-    sh("wsi-remap add customer '*' WEB; wsi-remap add payment stripe SEATAC CC; wsi-remap -a >/dev/null")
+    sh("wsi-remap add customer '*' WEB; wsi-remap add payment stripe SEATAC CC; wsi-remap add tax 'US-CA-STATE TAX' CA; wsi-remap -a >/dev/null")
 
 
 def requests():

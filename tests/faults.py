@@ -156,6 +156,7 @@ path = {tmp}/wsi.db
 os.chmod(env['WSI_CONFIG'], 0o600)
 tool('wsi-remap', 'add', 'customer', '*', 'WEB', check=True)
 tool('wsi-remap', 'add', 'payment', 'stripe', 'SEATAC', 'CC', check=True)
+tool('wsi-remap', 'add', 'tax', 'US-CA-STATE TAX', 'CA', check=True)
 
 template = [o for o in json.load(open(os.path.join(here, 'fixtures', 'lamp-orders.json'))) if o['id'] == 10232][0]
 SKUS = ['A1-103/0', 'A1-105/0', 'A1-310/0', 'A1-320/0', 'A1-400/0', 'A1-401/0', 'A1-450/0', 'A1-900/0']
@@ -173,20 +174,24 @@ def make_order(sku=None):
     oid = next_id[0]
     next_id[0] += 1
     o['id'], o['number'] = oid, str(oid)
-    lines, total = [], 0
+    lines, total, taxsum = [], 0, 0
     for k in range(rnd.randint(1, 3)):
         q, c = rnd.randint(1, 3), rnd.randint(100, 9999)
         tax = q * c * 6 // 100
         lines.append({'id': oid * 10 + k, 'name': f'Lamp {k}', 'product_id': 1, 'variation_id': 0, 'quantity': q,
                       'subtotal': money(q * c), 'subtotal_tax': money(tax), 'total': money(q * c),
-                      'total_tax': money(tax), 'taxes': [], 'meta_data': [], 'sku': rnd.choice(SKUS), 'price': c / 100})
+                      'total_tax': money(tax), 'taxes': [{'id': 75, 'total': money(tax), 'subtotal': money(tax)}],
+                      'meta_data': [], 'sku': rnd.choice(SKUS), 'price': c / 100})
         total += q * c + tax
+        taxsum += tax
     if sku:
         lines[0]['sku'] = sku
     o['line_items'] = lines
     o['shipping_lines'] = [{'id': 1, 'method_title': 'Flat', 'method_id': 'flat_rate', 'total': '5.00', 'total_tax': '0.00', 'taxes': []}]
     o['total'] = money(total + 500)
-    o['total_tax'] = '0.00'
+    o['total_tax'] = o['cart_tax'] = money(taxsum)
+    o['tax_lines'] = [{'id': 318, 'rate_code': 'US-CA-STATE TAX', 'rate_id': 75, 'label': 'State Tax', 'compound': False,
+                       'tax_total': money(taxsum), 'shipping_tax_total': '0.00'}]
     return o
 
 

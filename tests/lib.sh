@@ -143,6 +143,7 @@ lamp_shop() {
 	wsi-remap add customer '*' WEB 2>/dev/null
 	wsi-remap add customer 1400 1400 2>/dev/null
 	wsi-remap add payment stripe SEATAC CC 2>/dev/null
+	wsi-remap add tax 'US-CA-STATE TAX' CA 2>/dev/null
 }
 
 # chain: the daily pipe; sets CHAIN to every step's status

@@ -37,6 +37,7 @@ RESOURCES = {  # (module, resource) -> (collection, key field)
     ('OE', 'OEOrders'): ('orders', 'OrderUniquifier'),
     ('OE', 'OEInvoices'): ('invoices', 'InvoiceUniquifier'),
     ('AR', 'ARReceiptAndAdjustmentBatches'): ('receipts', 'BatchNumber'),
+    ('TX', 'TXTaxGroups'): ('taxgroups', 'TaxGroup'),
 }
 MODEL = {'orders': 'Sage.CA.SBS.ERP.Sage300.OE.WebApi.Models.Order',
          'receipts': 'Sage.CA.SBS.ERP.Sage300.AR.WebApi.Models.ReceiptAndAdjustmentBatch'}
@@ -214,7 +215,7 @@ class Company:
         self.name = data['company']
         self.options = data.get('options', {})
         self.tables = {k: list(data.get(k, [])) for k in ('customers', 'items', 'banks', 'paymentcodes', 'shipvia',
-                                                          'locations', 'misccharges')}
+                                                          'locations', 'misccharges', 'taxgroups')}
         self.tables.update(orders=[], invoices=[], receipts=[])
         self.seq = {'order': 0, 'ship': 0, 'inv': 0, 'batch': 100}
         self.snapshots = {}
@@ -257,6 +258,10 @@ class Company:
             raise ODataError(409, 'General', f'Customer {cn} is on hold.')
         if not details:
             raise ODataError(409, 'General', 'You cannot create an invoice if you don\'t ship any items or you don\'t have a miscellaneous charges line.')
+        group_code = body.get('TaxGroup') or cust.get('TaxGroup', '')
+        group = self.find('taxgroups', 'TaxGroup', group_code) or {}
+        if body.get('TaxGroup') and not group:
+            raise ODataError(409, 'FieldInvalid', f"Tax group {group_code} does not exist.")
         lines, subtotal, tax, all_shipped = [], Decimal(0), Decimal(0), True
         by_auth = [Decimal(0)] * 6  # tax per authority index 1..5, as Sage totals it
         for n, d in enumerate(details):
@@ -283,7 +288,7 @@ class Company:
                               'QuantityOrdered': float(q), 'QuantityShipped': float(shipped),
                               'OrderUnitPrice': float(price), 'ExtendedOrderAmount': float(ext),
                               'OrderUnitOfMeasure': it.get('StockingUnitOfMeasure', 'Ea.'),
-                              'TaxAmount1': d.get('TaxAmount1', 0)})
+                              **{f'TaxAmount{a}': d.get(f'TaxAmount{a}', 0) for a in range(1, 6)}})
             elif lt == 'Miscellaneous':
                 code = d.get('MiscellaneousChargesCode')
                 if not self.find('misccharges', 'MiscellaneousChargeCode', code or ''):
@@ -292,12 +297,14 @@ class Company:
                 if ext < 0:
                     raise ODataError(409, 'FieldInvalid', 'The extended amount cannot be negative.')
                 lines.append({'LineNumber': 32 * (n + 1), 'LineType': 'Miscellaneous', 'MiscellaneousChargesCode': code,
-                              'ExtendedAmount': float(ext), 'TaxAmount1': d.get('TaxAmount1', 0)})
+                              'ExtendedAmount': float(ext), **{f'TaxAmount{a}': d.get(f'TaxAmount{a}', 0) for a in range(1, 6)}})
             else:
                 raise ODataError(400, 'InvalidPayload', f"The value '{lt}' is not valid for LineType.")
             subtotal += ext
             if body.get('AutoTaxCalculationStatus') is False:
                 for a in range(1, 6):
+                    if money(d.get(f'TaxAmount{a}', 0)) and group and not group.get(f'TaxAuthority{a}'):
+                        raise ODataError(409, 'FieldInvalid', f"Tax authority {a} is not in tax group {group_code}.")
                     tax += money(d.get(f'TaxAmount{a}', 0))
                     by_auth[a] += money(d.get(f'TaxAmount{a}', 0))
         # option tax_rounding: Sage rounds the tax its own way, a cent (or more) off the store's

@@ -38,6 +38,7 @@ struct run {
 	struct order *o;
 	size_t n, cap;
 	json_t *items, *customers, *banks, *codes, *found; /* Sage's answers, by code */
+	json_t *groups; /* TX/TXTaxGroups rows, by tax group */
 	wsi_error e;
 };
 
@@ -62,6 +63,11 @@ static int on_item(void *ud, json_t *row) { return keep_row(((struct run *)ud)->
 static int on_customer(void *ud, json_t *row) { return keep_row(((struct run *)ud)->customers, "CustomerNumber", row); }
 static int on_bank(void *ud, json_t *row) { return keep_row(((struct run *)ud)->banks, "BankCode", row); }
 static int on_code(void *ud, json_t *row) { return keep_row(((struct run *)ud)->codes, "PaymentCodeKey", row); }
+static int on_group(void *ud, json_t *row)
+{
+	const char *tt = wsi_jstr(row, "TransactionType");
+	return tt && strcmp(tt, "Sales") && strcmp(tt, "1") ? 0 : keep_row(((struct run *)ud)->groups, "TaxGroup", row);
+}
 static int on_found(void *ud, const char *ref, const wsi_sale_numbers *n)
 {
 	struct run *r = ud;
@@ -157,7 +163,7 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		{items, "IC/ICItems", "ItemNumber", "ItemNumber,UnformattedItemNumber,Description,Status,Sellable", on_item},
 		{customers, "AR/ARCustomers", "CustomerNumber",
 		 "CustomerNumber,CustomerName,Status,OnHold,CurrencyCode,CheckCreditLimit,CreditLimitCustomerCurrency,"
-		 "BalanceDueInCustomerCurrency", on_customer},
+		 "BalanceDueInCustomerCurrency,TaxGroup", on_customer},
 		{banks, "BK/BKBanks", "BankCode", "BankCode,Description", on_bank},
 		{codes, "AR/ARPaymentCodes", "PaymentCodeKey", "PaymentCodeKey,Description,Status", on_code}};
 	int rc = 0;
@@ -179,6 +185,28 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		rc = wsi_sale_find(s, r->cfg, v, n, on_found, r, &r->e);
 		free(v);
 	}
+	/* the tax groups of the customers of orders with tax: where each authority is (1..5) */
+	json_t *groups = json_object();
+	for (size_t i = 0; i < r->n && !rc; i++) {
+		char up[128];
+		const char *cu = wsi_jstr(json_object_get(r->o[i].mapped, "customer"), "to");
+		const char *g = cu && json_array_size(json_object_get(r->o[i].canon, "taxes"))
+					? wsi_jstr(json_object_get(r->customers, upper(cu, up, sizeof up)), "TaxGroup") : NULL;
+		if (g && *g)
+			json_object_set_new(groups, g, json_true());
+	}
+	if (!rc && json_object_size(groups)) {
+		size_t n = json_object_size(groups), i = 0;
+		const char **v = calloc(n, sizeof *v);
+		const char *key;
+		json_t *val;
+		json_object_foreach(groups, key, val) v[i++] = key;
+		rc = wsi_sage_lookup(s, "TX/TXTaxGroups", "TaxGroup",
+				     "TaxGroup,TransactionType,TaxAuthority1,TaxAuthority2,TaxAuthority3,TaxAuthority4,TaxAuthority5", v, n,
+				     on_group, r, &r->e);
+		free(v);
+	}
+	json_decref(groups);
 	json_decref(items);
 	json_decref(customers);
 	json_decref(banks);
@@ -294,6 +322,48 @@ static void check_customer(struct run *r, const json_t *c, const json_t *m, json
 	}
 }
 
+/* Each web tax code mapped to a Sage authority in the customer's tax group: its index (1..5) is kept
+ * in the order's mapping (mapped.tax) for wsi-post; never all on authority 1. */
+static void check_taxes(struct run *r, const json_t *c, json_t *m, struct reasons *rs)
+{
+	char up[128];
+	const json_t *taxes = json_object_get(c, "taxes");
+	const char *cust = wsi_jstr(json_object_get(m, "customer"), "to");
+	const json_t *cu = cust ? json_object_get(r->customers, upper(cust, up, sizeof up)) : NULL;
+	if (!json_array_size(taxes) || !cu)
+		return; /* no tax, or the customer's own reason says why */
+	const char *gname = wsi_jstr(cu, "TaxGroup") ? wsi_jstr(cu, "TaxGroup") : "";
+	const json_t *group = json_object_get(r->groups, upper(gname, up, sizeof up));
+	json_t *index = json_object();
+	size_t i;
+	json_t *t;
+	json_array_foreach(taxes, i, t) {
+		const char *code = wsi_jstr(t, "code") ? wsi_jstr(t, "code") : "";
+		if (json_object_get(index, code))
+			continue;
+		const char *auth = wsi_jstr(json_object_get(json_object_get(m, "taxes"), code), "to");
+		int a = 0;
+		for (int k = 1; auth && group && k <= 5 && !a; k++) {
+			char f[32];
+			snprintf(f, sizeof f, "TaxAuthority%d", k);
+			if (wsi_jstr(group, f) && !strcasecmp(wsi_jstr(group, f), auth))
+				a = k;
+		}
+		json_object_set_new(index, code, json_integer(a));
+		if (!*code)
+			add(rs, "tax-unmapped", "", "A line has tax with no web tax code: fix the tax in the store.");
+		else if (!auth)
+			add(rs, "tax-unmapped", code, "Web tax %s has no Sage tax authority: wsi-remap add tax '%s' <authority>.",
+			    code, code);
+		else if (!group)
+			add(rs, "tax-not-in-group", auth, "Customer %s's tax group %s is not in Sage's tax groups (TX).", cust, gname);
+		else if (!a)
+			add(rs, "tax-not-in-group", auth, "Tax authority %s (web tax %s) is not in tax group %s of customer %s.", auth,
+			    code, gname, cust);
+	}
+	json_object_set_new(m, "tax", json_pack("{ss so}", "group", gname, "index", index));
+}
+
 /* The payment mapped to a bank and code Sage has; the parts add up to the total; no refund, no overpayment. */
 static void check_money(struct run *r, const json_t *c, const json_t *m, struct reasons *rs)
 {
@@ -340,7 +410,8 @@ static void check_money(struct run *r, const json_t *c, const json_t *m, struct 
 
 static void check(struct run *r, struct order *o, json_t *owed, struct reasons *rs)
 {
-	const json_t *c = o->canon, *m = o->mapped;
+	const json_t *c = o->canon;
+	json_t *m = o->mapped;
 	if (!json_object_size((json_t *)c)) {
 		add(rs, "unreadable", NULL, "The order as downloaded could not be read: fix it in the store, and it comes again.");
 		return;
@@ -350,6 +421,7 @@ static void check(struct run *r, struct order *o, json_t *owed, struct reasons *
 		add(rs, "reference-too-long", o->k.store, "%s", too_long.msg);
 	check_lines(r, c, m, rs);
 	check_customer(r, c, m, owed, rs);
+	check_taxes(r, c, m, rs);
 	check_money(r, c, m, rs);
 	/* what wsi-post would decline for money is found here, never only at post time */
 	wsi_error why = {0};
@@ -366,6 +438,24 @@ static void moved_meanwhile(const struct order *o)
 {
 	wsi_warn("%s:%s: moved by another run meanwhile (it is now %s): left as it is", o->k.store, o->k.id,
 		 wsi_state_name(o->k.state));
+}
+
+/* What validation found for wsi-post (the tax plan), kept with the order's mapping, in the judge's transaction. */
+static int save_mapped(struct run *r, const struct order *o)
+{
+	char *text = json_dumps(o->mapped, JSON_COMPACT);
+	sqlite3_stmt *st = text ? wsi_db_prepare(r->db, "UPDATE orders SET mapped=? WHERE store=? AND id=?", &r->e) : NULL;
+	int rc = -1;
+	if (st) {
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, o->k.store, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, o->k.id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : wsi_db_fail(r->db, &r->e, "cannot record an order's tax plan");
+		sqlite3_finalize(st);
+	} else if (!text)
+		wsi_fail(&r->e, WSI_EXIT_LOCAL, "out of memory");
+	free(text);
+	return rc;
 }
 
 static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *nposted)
@@ -415,6 +505,7 @@ static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *
 		else if (m == 1) {
 			o->valid = 1;
 			(*nvalid)++;
+			rc = save_mapped(r, o);
 		}
 	}
 	json_decref(owed);
@@ -490,6 +581,7 @@ int main(int argc, char **argv)
 	r.banks = json_object();
 	r.codes = json_object();
 	r.found = json_object();
+	r.groups = json_object();
 	/* Sage unreachable: nothing changes (everything is asked before anything is written) */
 	if ((rc = ask_sage(&r, sage)))
 		goto out;
@@ -513,6 +605,7 @@ out:
 	json_decref(r.banks);
 	json_decref(r.codes);
 	json_decref(r.found);
+	json_decref(r.groups);
 	wsi_sage_close(sage);
 	wsi_db_close(r.db);
 	wsi_config_free(cfg);
