@@ -270,7 +270,7 @@ static int exact_price(wsi_dec q, wsi_dec net, wsi_dec unit, wsi_dec *p)
 
 /* The item lines, each at its net price in cents (split in two when the cents do not divide). */
 static int item_details(json_t *details, const json_t *canon, const json_t *mapped, const char *location,
-			const char *store, const char *id, struct taxsum *sum, wsi_dec *base, wsi_error *e)
+			const char *store, const char *id, struct taxsum *sum, wsi_error *e)
 {
 	char b[48];
 	size_t i;
@@ -313,7 +313,6 @@ static int item_details(json_t *details, const json_t *canon, const json_t *mapp
 								 wsi_dec_sub(net, part_net), &rest));
 			add_sum(sum, part_net, &pt);
 			add_sum(sum, wsi_dec_sub(net, part_net), &rest);
-			*base = wsi_dec_add(*base, net);
 			continue;
 		} else if (exact_price(q, net, unit, &cents)) {
 			/* a fractional quantity: a price in cents whose extension rounds to the net (decision 11) */
@@ -325,14 +324,13 @@ static int item_details(json_t *details, const json_t *canon, const json_t *mapp
 					wsi_dec_fmt(net, 2, b, sizeof b), wsi_jstr(l, "quantity"), wsi_dec_fmt(net, 2, b, sizeof b));
 		}
 		add_sum(sum, net, &t);
-		*base = wsi_dec_add(*base, net);
 	}
 	return 0;
 }
 
 /* Shipping and fees as miscellaneous charges. */
 static int charge_details(json_t *details, const wsi_config *c, const json_t *canon, const json_t *mapped, const char *store,
-			  const char *id, struct taxsum *sum, wsi_dec *base, wsi_error *e)
+			  const char *id, struct taxsum *sum, wsi_error *e)
 {
 	char b[48];
 	size_t i;
@@ -348,7 +346,6 @@ static int charge_details(json_t *details, const wsi_config *c, const json_t *ca
 			return -1;
 		json_array_append_new(details, misc_line(ship_code, amt, &t));
 		add_sum(sum, amt, &t);
-		*base = wsi_dec_add(*base, amt);
 	}
 	json_array_foreach(json_object_get(canon, "fees"), i, l) {
 		wsi_dec amt = dec_of(l, "total"), tax = dec_of(l, "tax");
@@ -364,7 +361,6 @@ static int charge_details(json_t *details, const wsi_config *c, const json_t *ca
 			return -1;
 		json_array_append_new(details, misc_line(fee_code, amt, &t));
 		add_sum(sum, amt, &t);
-		*base = wsi_dec_add(*base, amt);
 	}
 	return 0;
 }
@@ -420,9 +416,8 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 
 	json_t *details = json_array();
 	struct taxsum sum = {0};
-	wsi_dec base = {0};
-	if (item_details(details, canon, mapped, location, store, id, &sum, &base, e) ||
-	    charge_details(details, c, canon, mapped, store, id, &sum, &base, e)) {
+	if (item_details(details, canon, mapped, location, store, id, &sum, e) ||
+	    charge_details(details, c, canon, mapped, store, id, &sum, e)) {
 		json_decref(o);
 		json_decref(details);
 		return NULL;
@@ -438,7 +433,6 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 		snprintf(k, sizeof k, "ExcludedTaxAmount%d", a);
 		json_object_set_new(o, k, wsi_json_number(sum.tax[a], 2));
 	}
-	(void)base;
 	/* the prepayment last: it needs the order total */
 	if (!strcmp(wsi_sale_prepayment(c), "order") && json_is_true(json_object_get(canon, "paid"))) {
 		const json_t *pay = json_object_get(mapped, "payment");
