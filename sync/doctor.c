@@ -141,6 +141,30 @@ static json_t *rows_of(struct doctor *d, const char *resource, const char *field
 	return by;
 }
 
+static int on_group(void *ud, json_t *row)
+{
+	for (int a = 1; a <= 5; a++) {
+		char f[32];
+		snprintf(f, sizeof f, "TaxAuthority%d", a);
+		const char *v = wsi_jstr(row, f);
+		if (v && *v)
+			json_object_set_new(ud, v, json_true());
+	}
+	return 0;
+}
+
+/* Every tax authority some Sage tax group names. */
+static json_t *tax_authorities(struct doctor *d, wsi_error *e)
+{
+	json_t *set = json_object();
+	if (wsi_sage_each(d->sage, "TX/TXTaxGroups?$select=TaxGroup,TaxAuthority1,TaxAuthority2,TaxAuthority3,TaxAuthority4,"
+				   "TaxAuthority5", on_group, set, e)) {
+		json_decref(set);
+		return NULL;
+	}
+	return set;
+}
+
 /* The store's currency, as its orders give it (NULL when none is staged yet). */
 static char *store_currency(struct doctor *d)
 {
@@ -193,6 +217,7 @@ static void check_mappings(struct doctor *d)
 	}
 	char *cur = store_currency(d);
 	int customers = 0, payments = 0;
+	json_t *auths = NULL;
 	json_array_foreach(maps, i, m) {
 		const char *kind = wsi_jstr(m, "kind"), *to = wsi_jstr(m, "to"), *extra = wsi_jstr(m, "extra");
 		char what[400];
@@ -231,6 +256,15 @@ static void check_mappings(struct doctor *d)
 				say(d, WSI_EXIT_ORDERS, what, "payment code %s is not in Sage: add it, or map the payment to another", extra);
 			else
 				say(d, 0, what, "%s", "");
+		} else if (!strcmp(kind, "tax")) {
+			if (!auths)
+				auths = tax_authorities(d, &e);
+			if (!auths)
+				say(d, e.status, what, "%s", e.msg);
+			else if (json_object_get(auths, to))
+				say(d, 0, what, "%s", "");
+			else
+				say(d, WSI_EXIT_ORDERS, what, "tax authority %s is in no Sage tax group: check the code in Sage (TX)", to);
 		} else if (!strcmp(kind, "shipvia")) {
 			if (json_object_get(vias, to))
 				say(d, 0, what, "%s", "");
@@ -239,6 +273,7 @@ static void check_mappings(struct doctor *d)
 		}
 	}
 	free(cur);
+	json_decref(auths);
 	if (!customers)
 		say(d, WSI_EXIT_ORDERS, "mappings", "no customer mapping: every web customer waits for one; "
 		    "wsi-remap add customer '*' <Sage customer>");

@@ -8,6 +8,7 @@ write_conf woocommerce
 wsi-remap add customer '*' WEB 2>/dev/null
 wsi-remap add customer 1400 1400 2>/dev/null
 wsi-remap add payment stripe SEATAC CC 2>/dev/null
+wsi-remap add tax 'US-CA-STATE TAX' CA 2>/dev/null
 wsi-fetch 2>/dev/null | wsi-stage >/dev/null 2>&1
 
 out=$(wsi-sync doctor); rc=$?
@@ -20,6 +21,7 @@ like "$out" "^ok    store clock: clock within [0-9]+ s of ours$" "the store's cl
 like "$out" "^ok    Sage: .* answers, takes the user and opens the company$" "Sage"
 like "$out" "^ok    Sage clock: " "Sage's clock"
 like "$out" "^ok    mapping payment stripe -> SEATAC CC$" "each mapping"
+like "$out" "^ok    mapping tax US-CA-STATE TAX -> CA$" "a tax mapping: its authority in a Sage tax group"
 like "$out" "^ok    miscellaneous charge SHIP$" "the misc charges the config names"
 like "$out" "^ok    prepayment: order$" "the prepayment mode"
 
@@ -35,7 +37,7 @@ for m in "item BEDLAMP A1-777/0|item A1-777/0 is not in Sage: add it" "item BEDL
 	"customer 1400 1200|customer 1200 is on hold in Sage: take it off hold" "customer 1400 1500|customer 1500 is inactive" \
 	"customer 1400 CAD01|customer CAD01 is in CAD, the store's orders in USD" \
 	"payment stripe NOBANK CC|bank NOBANK is not in Sage" "payment stripe SEATAC NOPC|payment code NOPC is not in Sage" \
-	"shipvia flat_rate NOVIA|ship-via code NOVIA is not in Sage"; do
+	"shipvia flat_rate NOVIA|ship-via code NOVIA is not in Sage" "tax US-CA-STATE-TAX XXCA|tax authority XXCA is in no Sage tax group"; do
 	set -f
 	# shellcheck disable=SC2086
 	wsi-remap add ${m%%|*} 2>/dev/null
