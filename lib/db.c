@@ -60,6 +60,10 @@ static const char *migrations[] = {
 	"ALTER TABLE rechecks ADD COLUMN found INTEGER NOT NULL DEFAULT 0;"
 	" ALTER TABLE rechecks ADD COLUMN again INTEGER NOT NULL DEFAULT 0;"
 	" ALTER TABLE rechecks ADD COLUMN unposted INTEGER NOT NULL DEFAULT 0;",
+	/* 4 -> 5: orders staged before the canonical order carried tax per web code are derived again
+	 * when next downloaded (their raw bytes then count as changed; their content hash does not) */
+	"UPDATE orders SET raw_hash='' WHERE json_extract(canonical,'$.taxes') IS NULL"
+	" AND json_extract(canonical,'$.lines') IS NOT NULL;",
 };
 
 int wsi_db_fail(sqlite3 *db, wsi_error *e, const char *what)

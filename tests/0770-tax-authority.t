@@ -47,5 +47,17 @@ is "$(q "select count(*) from reasons where id='50401'")" 0 "read back equal: no
 
 # the lamp store's one authority: CA is 1 in CALIF
 is "$(sage_detail_taxes 10232)" "[[1.38, 0, 0, 0, 0]]" "California: 1.38 on authority 1 (CA)"
+
+# an order staged by an older wsi (its canonical order without tax per code): it waits, saying so;
+# the schema upgrade marks it to be derived again, which the next download does
+new_order 50402
+advance
+wsi-fetch 2>/dev/null | wsi-stage 2>/dev/null | wsi-remap >/dev/null 2>&1
+sqlite3 "$T/wsi.db" "update orders set canonical=json_remove(canonical,'\$.taxes') where id='50402'; pragma user_version=4"
+wsi-validate -a >/dev/null 2>&1
+like "$(q "select code||': '||message from reasons where id='50402'")" "^tax-unmapped: .*no web tax code names \(staged by an older wsi: wsi-hwm set downloads it again\)" "waits, with what to do"
+wsi-hwm set "$(q "select value from marks where kind='time'")" 2>/dev/null
+wsi-sync 2>/dev/null
+is "$(state_of 50402):$(sage_detail_taxes 50402)" "posted:[[1.38, 0, 0, 0, 0]]" "downloaded again: derived again, posted on its authority"
 is "$(sage_dups)" 0 "nothing twice"
 done_testing
