@@ -249,6 +249,13 @@ static void woo_charges(const json_t *r, struct cx *c, json_t *ship, json_t *fee
 	}
 }
 
+/* A Shopify line an order edit took to current_quantity 0. */
+static int edited_away(const json_t *line)
+{
+	const json_t *cq = json_object_get(line, "current_quantity");
+	return json_is_integer(cq) && json_integer_value(cq) == 0;
+}
+
 /* The tax of one line per web tax code, into taxes as {on, n, code, amount}: entries are the
  * line's own (WooCommerce taxes[{id,total}] by rate id, Shopify tax_lines[{title,price}]); their
  * amounts sum to the line's tax, the last one taking the cents its neighbours' rounding left. */
@@ -300,13 +307,16 @@ static json_t *taxes_of(const json_t *r, struct cx *c, const json_t *o, int woo)
 	static const struct { const char *on, *canon, *raw; } parts[] = {
 		{"line", "lines", "line_items"}, {"shipping", "shipping_lines", "shipping_lines"}, {"fee", "fees", "fee_lines"}};
 	for (size_t p = 0; p < 3; p++) {
+		size_t n = 0; /* the canonical index: Shopify lines edited away have none */
 		json_array_foreach(json_object_get(r, parts[p].raw), i, v) {
-			const json_t *line = json_array_get(json_object_get(o, parts[p].canon), i);
+			if (!woo && p == 0 && edited_away(v))
+				continue;
+			const json_t *line = json_array_get(json_object_get(o, parts[p].canon), n);
 			wsi_dec t = {0};
 			wsi_jdec(line, "tax", (wsi_dec){0}, &t);
 			char where[64];
 			snprintf(where, sizeof where, "%s[%zu].%s", parts[p].raw, i, woo ? "taxes" : "tax_lines");
-			line_taxes(taxes, c, parts[p].on, i, json_object_get(v, woo ? "taxes" : "tax_lines"), codes, t, where);
+			line_taxes(taxes, c, parts[p].on, n++, json_object_get(v, woo ? "taxes" : "tax_lines"), codes, t, where);
 		}
 	}
 	json_decref(codes);
@@ -400,6 +410,8 @@ static json_t *shopify_lines(const json_t *r, struct cx *c, int incl, wsi_dec *i
 	size_t i;
 	json_array_foreach(json_object_get(r, "line_items"), i, v) {
 		char b1[32], b2[32];
+		if (edited_away(v))
+			continue; /* edited to quantity 0: no line for Sage (money.md decision 11) */
 		json_t *l = line_obj(wsi_jstr(v, "sku"), wsi_jstr(v, "name") ? wsi_jstr(v, "name") : wsi_jstr(v, "title"),
 				     wsi_jtext(v, "id", b1, sizeof b1), wsi_jtext(v, "product_id", b2, sizeof b2));
 		snprintf(field, sizeof field, "line_items[%zu].quantity", i);

@@ -57,4 +57,22 @@ sim /_sim/generate '{"n":1,"ago":0,"spread":1,"skus":1}' >/dev/null
 id=$(sim /_sim/orders | json_get 'j[0]["id"]')
 wsi-sync 2>sync.err
 is "$(state_of "$id")" posted "Shopify: an order added just now is posted by the run that follows"
+
+# an order edited in Shopify before posting: a line taken to quantity 0 is no line, the order is
+# posted as it is now (current_total_price), not held as total-mismatch
+sim /_sim/orders | python3 -c '
+import copy, json, sys
+o = copy.deepcopy(json.load(sys.stdin)[0])
+o["id"] = o["id"] + 1; o["name"] = "#9001"; o["order_number"] = 9001
+gone = copy.deepcopy(o["line_items"][0]); gone["id"] += 1000; gone["current_quantity"] = 0
+o["line_items"].append(gone)
+for l in o["line_items"][:-1]: l["current_quantity"] = l["quantity"]
+o["current_total_price"] = o["total_price"]; o["current_total_tax"] = o["total_tax"]
+print(json.dumps({"orders": [o], "touch": True}))' >edit.json
+curl -s -X POST -H 'Content-Type: application/json' --data-binary @edit.json "$SIM/_sim/orders" >/dev/null
+id2=$(python3 -c 'import json; print(json.load(open("edit.json"))["orders"][0]["id"])')
+wsi-sync 2>sync.err
+is "$(state_of "$id2")" posted "a line edited to quantity 0: posted as the order is now"
+is "$(sage /_sim/state | json_get "len([d for o in j['orders'] if o['OrderReference'] == 'shop:$id2' for d in o['OrderDetails'] if d['LineType'] == 'Item'])")" \
+	"$(python3 -c 'import json; print(len(json.load(open("edit.json"))["orders"][0]["line_items"]) - 1)')" "the edited-away line is not in Sage"
 done_testing
