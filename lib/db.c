@@ -57,13 +57,13 @@ static const char *migrations[] = {
 	/* 2 -> 3: every move a compare-and-set (rev); receipts claimed like orders */
 	"ALTER TABLE orders ADD COLUMN rev INTEGER NOT NULL DEFAULT 0; ALTER TABLE orders ADD COLUMN receipt_claimed TEXT;",
 	/* 3 -> 4: what each wsi-hwm set's check came to */
-	"ALTER TABLE rechecks ADD COLUMN found INTEGER NOT NULL DEFAULT 0;"
-	" ALTER TABLE rechecks ADD COLUMN again INTEGER NOT NULL DEFAULT 0;"
-	" ALTER TABLE rechecks ADD COLUMN unposted INTEGER NOT NULL DEFAULT 0;",
+	("ALTER TABLE rechecks ADD COLUMN found INTEGER NOT NULL DEFAULT 0;"
+	 " ALTER TABLE rechecks ADD COLUMN again INTEGER NOT NULL DEFAULT 0;"
+	 " ALTER TABLE rechecks ADD COLUMN unposted INTEGER NOT NULL DEFAULT 0;"),
 	/* 4 -> 5: orders staged before the canonical order carried tax per web code are derived again
 	 * when next downloaded (their raw bytes then count as changed; their content hash does not) */
-	"UPDATE orders SET raw_hash='' WHERE json_extract(canonical,'$.taxes') IS NULL"
-	" AND json_extract(canonical,'$.lines') IS NOT NULL;",
+	("UPDATE orders SET raw_hash='' WHERE json_extract(canonical,'$.taxes') IS NULL"
+	 " AND json_extract(canonical,'$.lines') IS NOT NULL;"),
 };
 
 int wsi_db_fail(sqlite3 *db, wsi_error *e, const char *what)
