@@ -194,7 +194,7 @@ static int make_dir_of(const char *path, wsi_error *e)
 			const char *user = getenv("USER");
 			return wsi_fail(e, WSI_EXIT_LOCAL, "the database's directory %s does not exist and cannot be made (%s): "
 					"make it, e.g. sudo install -d -m 700 -o %s %s",
-					dir, strerror(err), user && *user ? user : "$USER", dir);
+					dir, strerror(err), user && *user ? user : "$(id -un)", dir);
 		}
 		*p = c;
 		if (!c)

@@ -9,8 +9,8 @@ cp "$WSI_BIN"/wsi-* "$R/usr/local/bin/"   # make install's BINDIR
 
 # README: the directories (as root: without sudo)
 line=$(grep -m1 'install -d -m 700' "$top/README.md" | sed 's/^ *//; s/^sudo //; s/#.*//')
-like "$line" "^install -d -m 700 -o \"\\\$USER\" /etc/wsi /var/lib/wsi /var/log/wsi" "README makes the config, database and log directories"
-eval "$(printf '%s' "$line" | sed "s|-o \"\$USER\" ||; s| /| $R/|g")"; ok $? "and its line runs"
+like "$line" "^install -d -m 700 -o \"\\\$\(id -un\)\" /etc/wsi /var/lib/wsi /var/log/wsi" "README makes the config, database and log directories, owned by whoever runs it (\$USER may be unset as root)"
+eval "$(printf '%s' "$line" | sed "s| /| $R/|g")"; ok $? "and its line runs"
 lamp_shop
 cp wsi.conf "$R/etc/wsi/wsi.conf"
 sed -i "s|^path = .*|path = /var/lib/wsi/wsi.db|; s|/var/|$R/var/|" "$R/etc/wsi/wsi.conf"
