@@ -412,9 +412,25 @@ int wsi_set_reasons(sqlite3 *db, const char *store, const char *id, const char *
 	return 0;
 }
 
+void wsi_run_record(sqlite3 *db, const char *tool, int64_t started, int status, const char *summary)
+{
+	char a[32], b[32];
+	sqlite3_stmt *st = db ? wsi_db_prepare(db, "INSERT OR REPLACE INTO runs(tool,started,ended,status,summary) VALUES(?,?,?,?,?)", NULL)
+			      : NULL;
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, tool, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, wsi_time_fmt(started, a, sizeof a), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, wsi_time_fmt(wsi_now(), b, sizeof b), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, status);
+	sqlite3_bind_text(st, 5, summary ? summary : "", -1, SQLITE_STATIC);
+	sqlite3_step(st); /* a status line is not worth failing a run for */
+	sqlite3_finalize(st);
+}
+
 void wsi_run_log(sqlite3 *db, int64_t started, int status, const char *fmt, ...)
 {
-	char a[32], b[32], *summary = NULL;
+	char *summary = NULL;
 	va_list ap;
 	if (!db)
 		return;
@@ -422,15 +438,6 @@ void wsi_run_log(sqlite3 *db, int64_t started, int status, const char *fmt, ...)
 	if (vasprintf(&summary, fmt, ap) < 0)
 		summary = NULL;
 	va_end(ap);
-	sqlite3_stmt *st = wsi_db_prepare(db, "INSERT OR REPLACE INTO runs(tool,started,ended,status,summary) VALUES(?,?,?,?,?)", NULL);
-	if (st) {
-		sqlite3_bind_text(st, 1, wsi_prog(), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, wsi_time_fmt(started, a, sizeof a), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, wsi_time_fmt(wsi_now(), b, sizeof b), -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, status);
-		sqlite3_bind_text(st, 5, summary ? summary : "", -1, SQLITE_STATIC);
-		sqlite3_step(st); /* a status line is not worth failing a run for */
-		sqlite3_finalize(st);
-	}
+	wsi_run_record(db, wsi_prog(), started, status, summary);
 	free(summary);
 }

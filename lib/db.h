@@ -30,7 +30,9 @@ const char *wsi_db_actor(int person);
  * NULL), sentence; n may be 0), inside the caller's transaction. */
 int wsi_set_reasons(sqlite3 *db, const char *store, const char *id, const char *const *codes,
 		    const char *const *subjects, const char *const *messages, int n, wsi_error *e);
-/* Record how this tool's run ended (the operator's status view shows the last of each). */
+/* Record how a tool's run ended (the operator's status view shows the last of each). */
+void wsi_run_record(sqlite3 *db, const char *tool, int64_t started, int status, const char *summary);
+/* The same for this tool, the summary formatted. */
 void wsi_run_log(sqlite3 *db, int64_t started, int status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Write one line of the order event log (inside the caller's transaction). */

@@ -122,51 +122,30 @@ static char **args(const wsi_cli *cli, const char *tool, const char *a1, const c
 	return v;
 }
 
-static void record_run(const char *db_path, const char *tool, int64_t since, int status, const char *text)
-{
-	wsi_error e = {0};
-	char a[32], b[32];
-	sqlite3 *db = wsi_db_open(db_path, &e);
-	sqlite3_stmt *st = db ? wsi_db_prepare(db, "INSERT OR REPLACE INTO runs(tool,started,ended,status,summary) VALUES(?,?,?,?,?)", &e)
-			      : NULL;
-	if (st) {
-		sqlite3_bind_text(st, 1, tool, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, wsi_time_fmt(since, a, sizeof a), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, wsi_time_fmt(wsi_now(), b, sizeof b), -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, status);
-		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
-		sqlite3_step(st);
-		sqlite3_finalize(st);
-	}
-	wsi_db_close(db);
-}
-
 static void summary(const char *db_path, const char *tool, const char *step, int status, int64_t since)
 {
 	wsi_error e = {0};
 	sqlite3 *db = wsi_db_open(db_path, &e);
 	const char *text = "";
 	char buf[600] = "";
-	if (db) {
-		sqlite3_stmt *st = wsi_db_prepare(db, "SELECT summary, ended FROM runs WHERE tool=?", &e);
-		if (st) {
-			sqlite3_bind_text(st, 1, tool, -1, SQLITE_STATIC);
-			char t[32];
-			if (sqlite3_step(st) == SQLITE_ROW &&
-			    strcmp((const char *)sqlite3_column_text(st, 1), wsi_time_fmt(since, t, sizeof t)) >= 0) {
-				snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
-				text = buf;
-			}
-			sqlite3_finalize(st);
+	sqlite3_stmt *st = db ? wsi_db_prepare(db, "SELECT summary, ended FROM runs WHERE tool=?", &e) : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, tool, -1, SQLITE_STATIC);
+		char t[32];
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    strcmp((const char *)sqlite3_column_text(st, 1), wsi_time_fmt(since, t, sizeof t)) >= 0) {
+			snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
+			text = buf;
 		}
-		wsi_db_close(db);
+		sqlite3_finalize(st);
 	}
 	if (!*text && status) {
 		/* the step stopped before it could record its run: recorded here, so status never says ok */
 		snprintf(buf, sizeof buf, "stopped before it began its work (exit %d): see its message", status);
 		text = buf;
-		record_run(db_path, tool, since, status, text);
+		wsi_run_record(db, tool, since, status, text);
 	}
+	wsi_db_close(db);
 	char how[24] = "";
 	if (status)
 		snprintf(how, sizeof how, " (exit %d)", status);
