@@ -1,5 +1,6 @@
 /* db.c - one SQLite file holds every order, its events, the mappings and the marks. */
 #include "db.h"
+#include "order.h"
 #include "timeutil.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -62,8 +63,27 @@ static const char *migrations[] = {
 	 " ALTER TABLE rechecks ADD COLUMN unposted INTEGER NOT NULL DEFAULT 0;"),
 	/* 4 -> 5: orders staged before the canonical order carried tax per web code are derived again
 	 * when next downloaded (their raw bytes then count as changed; their content hash does not) */
-	("UPDATE orders SET raw_hash='' WHERE json_extract(canonical,'$.taxes') IS NULL"
-	 " AND json_extract(canonical,'$.lines') IS NOT NULL;"),
+	("UPDATE orders SET raw_hash='' WHERE canonical <> '' AND json_extract(canonical,'$.taxes') IS NULL"
+	 " AND json_extract(canonical,'$.lines') IS NOT NULL;"), /* (canonical <> '': no-op at 4, safe run again at 6) */
+	/* 5 -> 6: orders in a rowid table, the raw bytes last (rows of kilobytes append, and reading
+	 * a state never walks through them); new rows keep no canonical text (derived from raw) */
+	("CREATE TABLE orders6 ("
+	 " store TEXT NOT NULL, id TEXT NOT NULL, source TEXT NOT NULL, modified TEXT NOT NULL,"
+	 " raw_hash TEXT NOT NULL, content_hash TEXT NOT NULL, posted_hash TEXT,"
+	 " store_status TEXT NOT NULL DEFAULT '', state TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 0,"
+	 " staged_at TEXT NOT NULL, changed_at TEXT NOT NULL,"
+	 " sage_order TEXT, sage_shipment TEXT, sage_invoice TEXT, sage_receipt TEXT, posted_at TEXT,"
+	 " recheck INTEGER NOT NULL DEFAULT 0, receipt_claimed TEXT, mapped TEXT,"
+	 " canonical TEXT NOT NULL DEFAULT '', raw BLOB NOT NULL,"
+	 " PRIMARY KEY (store, id));"
+	 " INSERT INTO orders6(store,id,source,modified,raw_hash,content_hash,posted_hash,store_status,state,rev,"
+	 " staged_at,changed_at,sage_order,sage_shipment,sage_invoice,sage_receipt,posted_at,recheck,"
+	 " receipt_claimed,mapped,canonical,raw)"
+	 " SELECT store,id,source,modified,raw_hash,content_hash,posted_hash,store_status,state,rev,"
+	 " staged_at,changed_at,sage_order,sage_shipment,sage_invoice,sage_receipt,posted_at,recheck,"
+	 " receipt_claimed,mapped,canonical,raw FROM orders;"
+	 " DROP TABLE orders; ALTER TABLE orders6 RENAME TO orders;"
+	 " CREATE INDEX orders_state ON orders(state);"),
 };
 
 int wsi_db_fail(sqlite3 *db, wsi_error *e, const char *what)
@@ -229,6 +249,14 @@ sqlite3 *wsi_db_open(const char *path, wsi_error *e)
 		busy = strtol(bt, NULL, 10);
 	sqlite3_busy_timeout(db, (int)busy);
 	sqlite3_extended_result_codes(db, 1);
+	/* A new database: pages that hold several orders of a few kilobytes each, whole (no effect on
+	 * an existing one). Before WAL, which fixes the page size. */
+	if (wsi_db_exec(db, "PRAGMA page_size=16384", e) || wsi_order_sql_functions(db)) {
+		if (!e->msg[0])
+			wsi_db_fail(db, e, "cannot add wsi's SQL functions");
+		sqlite3_close(db);
+		return NULL;
+	}
 	sqlite3_stmt *st = wsi_db_prepare(db, "PRAGMA journal_mode=WAL", e);
 	if (!st || sqlite3_step(st) != SQLITE_ROW) {
 		if (st)

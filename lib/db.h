@@ -6,8 +6,6 @@
 #include <stdint.h>
 #include "msg.h"
 
-#define WSI_SCHEMA_VERSION 3
-
 /* Open (creating mode 0600 if new) and migrate the database at path. NULL with *e filled. */
 sqlite3 *wsi_db_open(const char *path, wsi_error *e);
 /* The schema version this wsi writes (PRAGMA user_version after its migrations). */

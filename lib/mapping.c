@@ -1,4 +1,5 @@
 /* mapping.c - mapping entries and what they touch. */
+#include "order.h"
 #include "mapping.h"
 #include "db.h"
 #include "json.h"
@@ -20,15 +21,16 @@ static int touch(sqlite3 *db, const char *kind, const char *from, long *touched,
 {
 	const char *match =
 		!strcmp(kind, "item") ? "EXISTS (SELECT 1 FROM order_lines l WHERE l.store=o.store AND l.id=o.id AND l.sku=?1)"
-		: !strcmp(kind, "customer") ? "(json_extract(canonical,'$.customer.id')=?1 OR json_extract(canonical,'$.customer.email')=?1)"
-		: !strcmp(kind, "payment") ? "json_extract(canonical,'$.payment.method')=?1"
-		: !strcmp(kind, "tax") ? "EXISTS (SELECT 1 FROM json_each(o.canonical,'$.taxes') t WHERE json_extract(t.value,'$.code')=?1)"
-		: "json_extract(canonical,'$.shipping_lines[0].method')=?1";
+		: !strcmp(kind, "customer") ? "(json_extract(c,'$.customer.id')=?1 OR json_extract(c,'$.customer.email')=?1)"
+		: !strcmp(kind, "payment") ? "json_extract(c,'$.payment.method')=?1"
+		: !strcmp(kind, "tax") ? "EXISTS (SELECT 1 FROM json_each(c,'$.taxes') t WHERE json_extract(t.value,'$.code')=?1)"
+		: "json_extract(c,'$.shipping_lines[0].method')=?1";
 	char *sql = NULL, states[80];
 	wsi_states_sql(WSI_S(WSI_MAPPED) | WSI_S(WSI_VALID) | WSI_S(WSI_INVALID) | WSI_S(WSI_FAILED), states, sizeof states);
 	/* '*' is the default for what has no entry: it may touch any order */
-	if (asprintf(&sql, "SELECT store, id, state, rev, recheck FROM orders o WHERE state IN (%s)"
-			   " AND (?1 = '*' OR %s)", states, match) < 0)
+	if (asprintf(&sql, "SELECT store, id, state, rev, recheck FROM (SELECT store, id, state, rev, recheck, "
+			   WSI_CANONICAL_SQL " AS c FROM orders WHERE state IN (%s)) o WHERE ?1 = '*' OR %s",
+		     states, match) < 0)
 		return wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
 	sqlite3_stmt *st = wsi_db_prepare(db, sql, e);
 	free(sql);

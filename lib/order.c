@@ -3,6 +3,7 @@
 #include "decimal.h"
 #include "hash.h"
 #include "json.h"
+#include <sqlite3.h>
 #include "timeutil.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -624,10 +625,10 @@ json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
  * tax, which is hashed). */
 static const char *volatile_keys[] = {"status", "modified", "paid", "paid_amount", "paid_at", "transaction", "taxes", NULL};
 
-int wsi_order_texts(json_t *canon, char **text, char content_hash[33])
+/* Take the volatile members out of canon into a new object (put back with json_object_update). */
+static json_t *take_volatile(json_t *canon)
 {
 	json_t *vol = json_object();
-	*text = NULL;
 	for (int i = 0; volatile_keys[i]; i++) {
 		json_t *v = json_object_get(canon, volatile_keys[i]);
 		if (v) {
@@ -635,6 +636,26 @@ int wsi_order_texts(json_t *canon, char **text, char content_hash[33])
 			json_object_del(canon, volatile_keys[i]);
 		}
 	}
+	return vol;
+}
+
+int wsi_order_content_hash(json_t *canon, char content_hash[33])
+{
+	json_t *vol = take_volatile(canon);
+	char *content = json_dumps(canon, JSON_COMPACT);
+	json_object_update(canon, vol);
+	json_decref(vol);
+	if (!content)
+		return -1;
+	wsi_hash_hex(content, strlen(content), content_hash);
+	free(content);
+	return 0;
+}
+
+int wsi_order_texts(json_t *canon, char **text, char content_hash[33])
+{
+	json_t *vol = take_volatile(canon);
+	*text = NULL;
 	char *content = json_dumps(canon, JSON_COMPACT);
 	char *tail = json_dumps(vol, JSON_COMPACT);
 	json_object_update(canon, vol);
@@ -660,4 +681,49 @@ int wsi_order_texts(json_t *canon, char **text, char content_hash[33])
 	free(tail);
 	*text = content;
 	return content ? 0 : -1;
+}
+
+json_t *wsi_order_stored(const char *source, const void *raw, size_t raw_len, const char *canonical)
+{
+	if (canonical && *canonical) {
+		json_t *c = json_loads(canonical, 0, NULL);
+		return c ? c : json_object();
+	}
+	wsi_error e = {0};
+	json_t *r = raw ? wsi_json_parse(raw, raw_len, "the order", &e) : NULL;
+	json_t *c = r && source ? wsi_order_canonical(source, r, &e) : NULL;
+	json_decref(r);
+	return c ? c : json_object();
+}
+
+json_t *wsi_order_stored_row(struct sqlite3_stmt *st, int col)
+{
+	return wsi_order_stored((const char *)sqlite3_column_text(st, col), sqlite3_column_blob(st, col + 1),
+				(size_t)sqlite3_column_bytes(st, col + 1), (const char *)sqlite3_column_text(st, col + 2));
+}
+
+static void sql_canonical(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *stored = (const char *)sqlite3_value_text(argv[2]);
+	if (stored && *stored) {
+		sqlite3_result_value(cx, argv[2]);
+		return;
+	}
+	const void *raw = sqlite3_value_blob(argv[1]);
+	json_t *c = wsi_order_stored((const char *)sqlite3_value_text(argv[0]), raw,
+				     (size_t)sqlite3_value_bytes(argv[1]), NULL);
+	char *text = c ? json_dumps(c, JSON_COMPACT) : NULL;
+	json_decref(c);
+	if (!text) {
+		sqlite3_result_error_nomem(cx);
+		return;
+	}
+	sqlite3_result_text(cx, text, -1, free);
+}
+
+int wsi_order_sql_functions(struct sqlite3 *db)
+{
+	return sqlite3_create_function_v2(db, "wsi_canonical", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+					  sql_canonical, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }

@@ -21,7 +21,11 @@
  *             Shopify tax title), "amount"}] (each line's tax per web tax code, summing to its "tax"),
  *  "note", "status", "paid": bool, "paid_amount", "paid_at", "transaction"}
  * What was posted is hashed without status, modification time and payment state
- * (wsi_order_texts). */
+ * (wsi_order_content_hash).
+ *
+ * It is not stored: a staged row keeps the raw bytes, and every reader derives the canonical
+ * order from them again (wsi_order_stored; in SQL, WSI_CANONICAL_SQL). Rows staged before
+ * schema 6 keep the text they were staged with, and that text is used. */
 
 /* Derive the canonical order from a store's raw order (source "woocommerce" or "shopify").
  * Money stays decimal text. NULL with *e naming the field when a value cannot be read. */
@@ -40,6 +44,21 @@ int wsi_order_raw_modified(const char *source, const json_t *raw, long long *epo
  * (all but status, modification time and payment state), for telling an edit of posted
  * content from normal life. 0, or -1 out of memory. */
 int wsi_order_texts(json_t *canon, char **text, char content_hash[33]);
+/* The hash alone (the same as wsi_order_texts gives). 0, or -1 out of memory. */
+int wsi_order_content_hash(json_t *canon, char content_hash[33]);
+/* The canonical order of a staged row: its stored text when it has one (staged before schema 6,
+ * or "{}" for an order that could not be read), else derived from its raw bytes. Never NULL but
+ * out of memory: an order that cannot be derived is an empty object, as it was staged. */
+json_t *wsi_order_stored(const char *source, const void *raw, size_t raw_len, const char *canonical);
+/* The same as an SQL function on every connection wsi opens: wsi_canonical(source, raw, canonical)
+ * gives the canonical text. Queries spell it WSI_CANONICAL_SQL (columns of the table orders). */
+#define WSI_CANONICAL_SQL "wsi_canonical(source, raw, canonical)"
+struct sqlite3;
+int wsi_order_sql_functions(struct sqlite3 *db);
+/* wsi_order_stored of a row whose columns col, col+1, col+2 are source, raw, canonical. */
+struct sqlite3_stmt;
+json_t *wsi_order_stored_row(struct sqlite3_stmt *st, int col);
+#define WSI_STORED_COLS "source, raw, canonical"
 /* Decode HTML entities in place (&amp; &ndash; &#8211; &#x2013; …), as stores send names. */
 void wsi_html_decode(char *s);
 

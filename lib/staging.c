@@ -1,4 +1,4 @@
-/* staging.c - the downloaded order written whole; what becomes of a re-downloaded order. */
+/* staging.c - the downloaded order written whole, and what becomes of a re-downloaded order. */
 #include "staging.h"
 #include "db.h"
 #include "json.h"
@@ -156,9 +156,11 @@ static int write_reason(wsi_staging *s, const wsi_download *d, wsi_error *e)
 
 int wsi_staging_put(wsi_staging *s, const wsi_download *d, const wsi_staged_was *was, int *now, wsi_error *e)
 {
-	char *ctext = NULL, chash[33] = "", status[64], when[32], mt[32], week[32];
+	char chash[33] = "", status[64], when[32], mt[32], week[32];
 	snprintf(status, sizeof status, "%s", wsi_jstr(d->canon, "status") ? wsi_jstr(d->canon, "status") : "");
-	if (wsi_order_texts(d->canon, &ctext, chash))
+	if (d->content_hash)
+		snprintf(chash, sizeof chash, "%s", d->content_hash);
+	else if (wsi_order_content_hash(d->canon, chash))
 		return wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
 	const char *why = NULL;
 	int state = next_state(was, d, chash, &why);
@@ -168,7 +170,7 @@ int wsi_staging_put(wsi_staging *s, const wsi_download *d, const wsi_staged_was 
 	bind_text(st, 3, d->source);
 	bind_text(st, 4, wsi_time_fmt(d->modified, mt, sizeof mt));
 	sqlite3_bind_blob(st, 5, d->raw, (int)d->raw_len, SQLITE_STATIC);
-	bind_text(st, 6, ctext);
+	bind_text(st, 6, d->unreadable ? "{}" : ""); /* the canonical order is derived from raw when read */
 	bind_text(st, 7, d->raw_hash);
 	bind_text(st, 8, chash);
 	bind_text(st, 9, status);
@@ -178,7 +180,6 @@ int wsi_staging_put(wsi_staging *s, const wsi_download *d, const wsi_staged_was 
 		bind_text(st, 12, wsi_time_fmt(wsi_now() - 7 * 86400, week, sizeof week));
 	int err = step_done(s, st, was->found ? "cannot update an order" : "cannot stage an order", e) ||
 		  write_lines(s, d, e);
-	free(ctext);
 	int changed = !was->found || was->state != state;
 	if (!err && changed)
 		err = wsi_event(s->db, d->store, d->id, was->found ? wsi_state_name(was->state) : NULL, wsi_state_name(state),

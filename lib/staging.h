@@ -1,5 +1,5 @@
 /* staging.h - wsi-stage's side of the order record: an order as downloaded, new or changed,
- * written whole (raw bytes, canonical order, lines, state by wsi(7)'s rules, event, reason) in
+ * written whole (raw bytes, content hash, lines, state by wsi(7)'s rules, event, reason) in
  * the caller's transaction; its statements prepared once for a run of many orders. */
 #ifndef WSI_STAGING_H
 #define WSI_STAGING_H
@@ -26,6 +26,7 @@ typedef struct wsi_download {
 	size_t raw_len;
 	const char *raw_hash;
 	json_t *canon;          /* the canonical order; an empty object when it could not be read */
+	const char *content_hash; /* wsi_order_content_hash of canon, or NULL: computed here */
 	const char *unreadable; /* why it could not be read, or NULL */
 	int postable;           /* its store status is one to post */
 } wsi_download;

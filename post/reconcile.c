@@ -1,5 +1,6 @@
 /* reconcile.c - recovery, the way a database recovers when it opens: what an earlier run left
  * unknown (in posting, a receipt claimed) or wsi-hwm set flagged is decided by what Sage has. */
+#include "order.h"
 #include "post.h"
 #include "db.h"
 #include "json.h"
@@ -167,7 +168,7 @@ int pending_receipts(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 	wsi_order_list r = {0};
 	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT store, id, state, rev, recheck, receipt_claimed"
 					      " FROM orders WHERE state=?1 AND sage_receipt IS NULL"
-					      " AND json_extract(canonical,'$.paid')", e);
+					      " AND json_extract(" WSI_CANONICAL_SQL ",'$.paid')", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, wsi_state_name(WSI_POSTED), -1, SQLITE_STATIC);

@@ -1,4 +1,5 @@
 /* send.c - one order claimed, sent, and recorded; its receipt; the connection pool. */
+#include "order.h"
 #include "post.h"
 #include "db.h"
 #include "decimal.h"
@@ -34,8 +35,9 @@ static void journal_answered(struct ctx *c, int kind, const wsi_loaded *k)
 int read_order(sqlite3 *db, const wsi_loaded *k, struct order *o, wsi_error *e)
 {
 	memset(o, 0, sizeof *o);
-	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state, rev, recheck, canonical, mapped, coalesce(sage_order,''),"
-					      " sage_receipt IS NOT NULL, content_hash FROM orders WHERE store=? AND id=?", e);
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state, rev, recheck, mapped, coalesce(sage_order,''),"
+					      " sage_receipt IS NOT NULL, content_hash, " WSI_STORED_COLS
+					      " FROM orders WHERE store=? AND id=?", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, k->store, -1, SQLITE_STATIC);
@@ -43,12 +45,16 @@ int read_order(sqlite3 *db, const wsi_loaded *k, struct order *o, wsi_error *e)
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		wsi_order_from_row(&o->now, k->store, k->id, st, 0);
-		o->canon = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
-		const char *m = (const char *)sqlite3_column_text(st, 4);
+		const char *m = (const char *)sqlite3_column_text(st, 3);
 		o->mapped = m ? json_loads(m, 0, NULL) : json_object();
-		snprintf(o->sage_order, sizeof o->sage_order, "%s", sqlite3_column_text(st, 5));
-		o->has_receipt = sqlite3_column_int(st, 6);
-		snprintf(o->content_hash, sizeof o->content_hash, "%s", sqlite3_column_text(st, 7));
+		snprintf(o->sage_order, sizeof o->sage_order, "%s", sqlite3_column_text(st, 4));
+		o->has_receipt = sqlite3_column_int(st, 5);
+		snprintf(o->content_hash, sizeof o->content_hash, "%s", sqlite3_column_text(st, 6));
+		o->canon = wsi_order_stored_row(st, 7);
+		/* what is posted is what this wsi derives from the raw order: its hash is the posted one */
+		const char *stored = (const char *)sqlite3_column_text(st, 9);
+		if ((!stored || !*stored) && json_object_size(o->canon))
+			wsi_order_content_hash(o->canon, o->content_hash);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)

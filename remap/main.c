@@ -1,5 +1,6 @@
 /* wsi-remap - apply the mapping tables to staged orders, and manage them. A change of
  * mappings sends the unposted orders it touches back to staged, to be mapped again. */
+#include "order.h"
 #include "cli.h"
 #include "db.h"
 #include "keys.h"
@@ -110,7 +111,7 @@ static int import(sqlite3 *db, const char *path, long *count, long *touched, wsi
 static int map_order(sqlite3 *db, const wsi_maps *maps, const char *store, const char *id, int explicit_key,
 		     wsi_error *e)
 {
-	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT canonical, state, rev, recheck FROM orders WHERE store=? AND id=?", e);
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state, rev, recheck, " WSI_STORED_COLS " FROM orders WHERE store=? AND id=?", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, store, -1, SQLITE_STATIC);
@@ -124,8 +125,8 @@ static int map_order(sqlite3 *db, const wsi_maps *maps, const char *store, const
 		return 0;
 	}
 	wsi_loaded o;
-	wsi_order_from_row(&o, store, id, st, 1);
-	json_t *canon = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+	wsi_order_from_row(&o, store, id, st, 0);
+	json_t *canon = wsi_order_stored_row(st, 3);
 	sqlite3_finalize(st);
 	int mappable = o.state == WSI_STAGED ||
 		       (explicit_key && (o.state == WSI_MAPPED || o.state == WSI_VALID || o.state == WSI_INVALID ||

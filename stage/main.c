@@ -158,7 +158,7 @@ static int stage_order(struct stage *s, struct envelope *env, const char *where)
 		s->n_unreadable++;
 	}
 	const char *status = wsi_jstr(canon, "status");
-	wsi_download d = {store, id, source, mod, env->order.p, env->order.n, rawhash, canon,
+	wsi_download d = {store, id, source, mod, env->order.p, env->order.n, rawhash, canon, NULL,
 			  ce.msg[0] ? ce.msg : NULL,
 			  wsi_list_has(s->post_statuses ? s->post_statuses : wsi_order_default_post_statuses(source),
 				       status ? status : "")};

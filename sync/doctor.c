@@ -1,5 +1,6 @@
 /* doctor.c - wsi-sync doctor: everything a first run needs, checked against the live store and
  * Sage, one line per check: "ok" or the problem with what fixes it. */
+#include "order.h"
 #include "views.h"
 #include "db.h"
 #include "json.h"
@@ -165,11 +166,11 @@ static json_t *tax_authorities(struct doctor *d, wsi_error *e)
 	return set;
 }
 
-/* The store's currency, as its orders give it (NULL when none is staged yet). */
+/* The store's currency, as its last 1000 orders give it (NULL when none is staged yet). */
 static char *store_currency(struct doctor *d)
 {
-	sqlite3_stmt *st = wsi_db_prepare(d->db, "SELECT json_extract(canonical,'$.currency'), count(*) FROM orders"
-						  " GROUP BY 1 ORDER BY 2 DESC LIMIT 1", NULL);
+	sqlite3_stmt *st = wsi_db_prepare(d->db, "SELECT json_extract(" WSI_CANONICAL_SQL ",'$.currency'), count(*)"
+						  " FROM (SELECT * FROM orders ORDER BY rowid DESC LIMIT 1000) GROUP BY 1 ORDER BY 2 DESC LIMIT 1", NULL);
 	char *cur = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)
 			    ? strdup((const char *)sqlite3_column_text(st, 0)) : NULL;
 	sqlite3_finalize(st);

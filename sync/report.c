@@ -87,10 +87,10 @@ static int read_store(struct report *r, wsi_error *e)
 /* 2. wsi's database */
 static int read_db(struct report *r, wsi_error *e)
 {
-	sqlite3_stmt *st = wsi_db_prepare(r->db, "SELECT id, state, store_status, json_extract(canonical,'$.created'),"
-						  " json_extract(canonical,'$.totals.total'), coalesce(sage_order,''),"
+	sqlite3_stmt *st = wsi_db_prepare(r->db, "SELECT id, state, store_status, json_extract(c,'$.created'),"
+						  " json_extract(c,'$.totals.total'), coalesce(sage_order,''),"
 						  " (SELECT code FROM reasons x WHERE x.store=o.store AND x.id=o.id ORDER BY rowid LIMIT 1)"
-						  " FROM orders o WHERE store=?", e);
+						  " FROM (SELECT *, " WSI_CANONICAL_SQL " AS c FROM orders WHERE store=?) o", e);
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, r->store, -1, SQLITE_STATIC);

@@ -1,4 +1,5 @@
 /* views.c - the operator's views, read-only over the database. */
+#include "order.h"
 #include "views.h"
 #include "db.h"
 #include "orders.h"
@@ -206,7 +207,7 @@ int view_show(sqlite3 *db, const char *key, wsi_error *e)
 	char store[72], id[72];
 	if (wsi_key_split(key, store, sizeof store, id, sizeof id))
 		return wsi_fail(e, WSI_EXIT_USAGE, "'%s' is not an order key (STORE:ID)", key);
-	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state, store_status, modified, staged_at, changed_at, raw, canonical,"
+	sqlite3_stmt *st = wsi_db_prepare(db, "SELECT state, store_status, modified, staged_at, changed_at, raw, " WSI_CANONICAL_SQL ","
 					      " mapped, sage_order, sage_shipment, sage_invoice, sage_receipt, posted_at, recheck"
 					      " FROM orders WHERE store=? AND id=?", e);
 	if (!st)

@@ -133,6 +133,8 @@ write_conf() {
 
 # q SQL: query the test database
 q() { sqlite3 -batch -noheader "$T/wsi.db" "$1"; }
+# canon ID: the canonical order of shop:ID, compact, as wsi derives it (it is not stored: wsi(7))
+canon() { wsi-sync show "shop:$1" | awk '/^Canonical order$/ {f = 1; next} /^Raw order/ {f = 0} f' | jq -c .; }
 
 # lamp_shop [conf lines]: the lamp store (12 orders, two with BEDLAMP, one over the credit
 # limit, one cancelled, one pending) and the Sage company, with the usual mappings.

@@ -1,6 +1,7 @@
 /* wsi-validate - check mapped orders against the live Sage before anything is created there.
  * One run asks Sage about each distinct item, customer, bank and payment code once, many per
  * request; every reason an order cannot go on is kept, in words a bookkeeper understands. */
+#include "order.h"
 #include "cli.h"
 #include "db.h"
 #include "decimal.h"
@@ -93,7 +94,7 @@ static int load(struct run *r, int all, int argc, char **argv)
 		return wsi_fail(&r->e, WSI_EXIT_USAGE, "which orders? give keys (STORE:ID), pipe them in, or use -a");
 	wsi_order_list l = {0};
 	int rc = wsi_keys_load(r->db, all, CHECKED_BY_ALL, argc, argv, &l, no_such_order, NULL, &r->e);
-	sqlite3_stmt *st = rc ? NULL : wsi_db_prepare(r->db, "SELECT canonical, mapped FROM orders WHERE store=? AND id=?", &r->e);
+	sqlite3_stmt *st = rc ? NULL : wsi_db_prepare(r->db, "SELECT mapped, " WSI_STORED_COLS " FROM orders WHERE store=? AND id=?", &r->e);
 	if (!st)
 		rc = -1;
 	for (size_t i = 0; i < l.n && !rc; i++) {
@@ -118,10 +119,10 @@ static int load(struct run *r, int all, int argc, char **argv)
 		int step = sqlite3_step(st);
 		if (step == SQLITE_ROW) {
 			struct order *o = &r->o[r->n++];
-			const char *mapped = (const char *)sqlite3_column_text(st, 1);
+			const char *mapped = (const char *)sqlite3_column_text(st, 0);
 			memset(o, 0, sizeof *o);
 			o->k = *k;
-			o->canon = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+			o->canon = wsi_order_stored_row(st, 1);
 			o->mapped = mapped ? json_loads(mapped, 0, NULL) : json_object();
 		} else if (step != SQLITE_DONE) {
 			rc = wsi_db_fail(r->db, &r->e, "cannot read orders");
