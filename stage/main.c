@@ -10,6 +10,7 @@
 #include "orders.h"
 #include "staging.h"
 #include "progress.h"
+#include "stage.h"
 #include "timeutil.h"
 #include <errno.h>
 #include <getopt.h>
@@ -19,15 +20,13 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: wsi-stage [-c FILE] [-d DB] [-v] [-q] [-b N]\n"
+	fprintf(f, "usage: wsi-stage [-c FILE] [-d DB] [-v] [-q] [-b N] [-j N]\n"
 		   "Read envelopes and mark lines (from wsi-fetch) on stdin, stage new and changed\n"
 		   "orders, and print the key of each order that is now ready to go on.\n"
 		   "  -b N  commit every N orders between marks (default 500)\n"
+		   "  -j N  read and derive orders on N threads (default: one per CPU, at most 4)\n"
 		   "See wsi-stage(1) and wsi(7).\n");
 }
-
-struct span { const char *p; size_t n; };
-struct envelope { struct span store, id, modified, source, order, mark; };
 
 struct stage {
 	sqlite3 *db;
@@ -43,39 +42,6 @@ struct stage {
 	json_t *marks_set;         /* "store\tkind": the value this run set last */
 	long n_new, n_changed, n_same, n_conflict, n_skipped, n_bad, n_unreadable, n_marks;
 };
-
-static int on_member(void *ud, const char *k, size_t kl, const char *v, size_t vl)
-{
-	struct envelope *env = ud;
-	struct { const char *name; struct span *s; } f[] = {
-		{"store", &env->store}, {"id", &env->id}, {"modified", &env->modified},
-		{"source", &env->source}, {"order", &env->order}, {"mark", &env->mark}};
-	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
-		if (kl == strlen(f[i].name) && !strncmp(k, f[i].name, kl)) {
-			f[i].s->p = v;
-			f[i].s->n = vl;
-		}
-	return 0;
-}
-
-/* A small JSON scalar (string or integer) as text, or -1. */
-static int scalar(struct span s, char *buf, size_t n)
-{
-	if (!s.p)
-		return -1;
-	json_t *j = json_loadb(s.p, s.n, JSON_DECODE_ANY, NULL);
-	const char *t = NULL;
-	if (json_is_string(j))
-		t = json_string_value(j);
-	else if (json_is_integer(j)) {
-		snprintf(buf, n, "%lld", (long long)json_integer_value(j));
-		json_decref(j);
-		return 0;
-	}
-	int rc = t && strlen(t) < n && *t ? (snprintf(buf, n, "%s", t), 0) : -1;
-	json_decref(j);
-	return rc;
-}
 
 static int begin(struct stage *s)
 {
@@ -121,52 +87,32 @@ static int add_key(struct stage *s, const char *store, const char *id)
 	return 0;
 }
 
-static int stage_order(struct stage *s, struct envelope *env, const char *where)
+/* An order prepared by a worker: written if new or changed (the lookup here, in the writer's
+ * transaction, is the one that counts; the worker's was a hint). */
+static int write_order(struct stage *s, struct job *j)
 {
-	char store[72], id[72], modified[40], source[16], rawhash[33];
-	int64_t mod;
-	if (scalar(env->store, store, sizeof store) || !wsi_store_name_ok(store))
-		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: the envelope has no valid \"store\"", where);
-	if (scalar(env->id, id, sizeof id) || strpbrk(id, " \t\r\n:"))
-		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: the envelope has no valid \"id\"", where);
-	if (scalar(env->source, source, sizeof source) || (strcmp(source, "woocommerce") && strcmp(source, "shopify")))
-		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: %s:%s: \"source\" must be woocommerce or shopify", where, store, id);
-	if (scalar(env->modified, modified, sizeof modified) || wsi_time_parse(modified, &mod))
-		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: %s:%s: \"modified\" is not a time", where, store, id);
-	if (!env->order.p || env->order.p[0] != '{')
-		return wsi_fail(&s->e, WSI_EXIT_ORDERS, "%s: %s:%s: \"order\" is not a JSON object", where, store, id);
-	wsi_hash_hex(env->order.p, env->order.n, rawhash);
-
-	/* read and written in one transaction: no other run moves the order in between */
 	wsi_staged_was was;
-	if (begin(s) || wsi_staging_find(s->staging, store, id, &was, &s->e))
+	if (begin(s) || wsi_staging_find(s->staging, j->store, j->id, &was, &s->e))
 		return -1;
-	if (was.found && !strcmp(was.raw_hash, rawhash)) {
+	if (was.found && !strcmp(was.raw_hash, j->raw_hash)) {
 		s->n_same++;
-		return 0; /* unchanged: a lookup, no parse, no write */
+		return 0; /* unchanged: a lookup, no write */
 	}
-
-	/* Changed or new: parse and derive. An order that cannot be read is kept raw as unreadable:
-	 * one bad order, and the mark goes on. */
-	wsi_error ce = {0};
-	json_t *raw = wsi_json_parse(env->order.p, env->order.n, "the order", &ce);
-	json_t *canon = raw ? wsi_order_canonical(source, raw, &ce) : NULL;
-	json_decref(raw);
-	if (!canon) {
-		canon = json_object();
-		wsi_err("%s: %s:%s: %s (staged as invalid)", where, store, id, ce.msg);
+	if (!j->parsed)
+		job_derive(j); /* the worker's look was older than an order before it in this run */
+	if (j->unreadable[0]) {
+		wsi_err("%s: %s:%s: %s (staged as invalid)", j->where, j->store, j->id, j->unreadable);
 		s->n_unreadable++;
 	}
-	const char *status = wsi_jstr(canon, "status");
-	wsi_download d = {store, id, source, mod, env->order.p, env->order.n, rawhash, canon, NULL,
-			  ce.msg[0] ? ce.msg : NULL,
-			  wsi_list_has(s->post_statuses ? s->post_statuses : wsi_order_default_post_statuses(source),
+	const char *status = wsi_jstr(j->canon, "status");
+	wsi_download d = {j->store, j->id, j->source, j->modified, j->env.order.p, j->env.order.n, j->raw_hash,
+			  j->canon, j->content_hash[0] ? j->content_hash : NULL, j->unreadable[0] ? j->unreadable : NULL,
+			  wsi_list_has(s->post_statuses ? s->post_statuses : wsi_order_default_post_statuses(j->source),
 				       status ? status : "")};
 	int state;
 	int err = wsi_staging_put(s->staging, &d, &was, &state, &s->e);
-	json_decref(canon);
 	if (!err && state == WSI_STAGED)
-		err = add_key(s, store, id);
+		err = add_key(s, j->store, j->id);
 	if (err)
 		return -1;
 	if (!was.found)
@@ -267,18 +213,25 @@ out:
 	return rc;
 }
 
-/* One input line: an envelope or a mark. 0 done, 1 a bad line (reported), -1 fatal. */
-static int stage_line(struct stage *s, const char *line, size_t len, long lineno)
+/* One input line, prepared: an envelope or a mark. 0 done, 1 a bad line (reported), -1 fatal. */
+static int write_job(struct stage *s, struct job *j)
 {
-	char where[64];
-	struct envelope env = {0};
-	snprintf(where, sizeof where, "<stdin>:%ld", lineno);
-	if (wsi_json_members(line, len, on_member, &env)) {
-		wsi_err("%s: not a JSON object (an envelope or a mark line)", where);
-		return 1;
-	}
+	int rc;
 	s->e.status = 0;
-	int rc = env.mark.p ? stage_mark(s, &env, where) : stage_order(s, &env, where);
+	switch (j->kind) {
+	case JOB_NOT_OBJECT:
+		wsi_err("%s: not a JSON object (an envelope or a mark line)", j->where);
+		return 1;
+	case JOB_MARK:
+		rc = stage_mark(s, &j->env, j->where);
+		break;
+	case JOB_BAD_ENVELOPE:
+		s->e = j->e;
+		rc = -1;
+		break;
+	default:
+		rc = write_order(s, j);
+	}
 	if (rc == 0)
 		return 0;
 	if (s->e.status == WSI_EXIT_ORDERS || s->e.status == WSI_EXIT_REMOTE) {
@@ -288,27 +241,43 @@ static int stage_line(struct stage *s, const char *line, size_t len, long lineno
 	return -1;
 }
 
-/* Every line of stdin, committed whenever more input is not there yet. 0, or an exit status. */
-static int stage_input(struct stage *s)
+/* Every line of stdin, prepared on the workers and written here in input order; committed
+ * whenever more input is not there yet. 0, or an exit status. */
+static int stage_input(struct stage *s, struct pipeline *p)
 {
-	int status = 0;
+	int status = 0, got = 1;
 	wsi_lines in;
 	char *line;
 	size_t n;
-	int got = 0;
 	wsi_lines_init(&in, STDIN_FILENO);
 	for (;;) {
-		/* input is slow to come: commit what is staged, hold no lock while waiting */
-		if (s->in_tx && wsi_lines_would_wait(&in) && commit(s)) {
-			status = wsi_report(&s->e);
-			break;
+		while (got > 0 && !pipeline_full(p)) {
+			if (wsi_lines_would_wait(&in)) {
+				if (pipeline_pending(p))
+					break; /* write what is here first */
+				/* input is slow to come: commit what is staged, hold no lock while waiting */
+				if (s->in_tx && commit(s)) {
+					status = wsi_report(&s->e);
+					goto out;
+				}
+			}
+			if ((got = wsi_lines_next(&in, &line, &n)) <= 0)
+				break;
+			if (n && pipeline_put(p, line, n, in.lineno)) {
+				wsi_err("out of memory");
+				status = WSI_EXIT_LOCAL;
+				goto out;
+			}
 		}
-		if ((got = wsi_lines_next(&in, &line, &n)) <= 0)
-			break;
-		long lineno = in.lineno;
-		if (n == 0)
+		struct job *j = pipeline_take(p);
+		if (!j) {
+			if (got <= 0)
+				break;
 			continue;
-		int rc = stage_line(s, line, n, lineno);
+		}
+		long lineno = j->lineno;
+		int rc = write_job(s, j);
+		pipeline_release(p);
 		wsi_progress("lines read", lineno, 0);
 		if (rc < 0) {
 			wsi_db_rollback(s->db);
@@ -323,6 +292,7 @@ static int stage_input(struct stage *s)
 			s->marks_frozen = 1;
 		}
 	}
+out:
 	wsi_lines_free(&in);
 	wsi_progress_done();
 	if (!status && got < 0) {
@@ -332,6 +302,13 @@ static int stage_input(struct stage *s)
 	return status;
 }
 
+/* Worker threads: one per CPU, at most 4 (the writer is the fifth). */
+static int default_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
+
 int main(int argc, char **argv)
 {
 	wsi_cli cli = {0};
@@ -339,12 +316,15 @@ int main(int argc, char **argv)
 	wsi_config *cfg;
 	int opt;
 	long batch = 500;
+	int workers = default_workers();
 	wsi_msg_init("wsi-stage");
 	wsi_cli_long_names(argc, argv);
-	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "b:")) != -1) {
+	while ((opt = getopt(argc, argv, WSI_COMMON_OPTS "b:j:")) != -1) {
 		if (wsi_cli_opt(&cli, opt, optarg, usage))
 			continue;
 		if (opt == 'b' && (batch = strtol(optarg, NULL, 10)) > 0)
+			continue;
+		if (opt == 'j' && (workers = (int)strtol(optarg, NULL, 10)) >= 0 && workers <= 8)
 			continue;
 		usage(stderr);
 		return WSI_EXIT_USAGE;
@@ -363,7 +343,14 @@ int main(int argc, char **argv)
 		status = wsi_report(&s.e);
 		goto out;
 	}
-	status = stage_input(&s);
+	struct pipeline *p = pipeline_start(sqlite3_db_filename(s.db, "main"), workers);
+	if (!p) {
+		wsi_err("out of memory");
+		status = WSI_EXIT_LOCAL;
+		goto out;
+	}
+	status = stage_input(&s, p);
+	pipeline_stop(p);
 	/* Orders after the last mark are committed too; the mark stays before them. */
 	if (!status && commit(&s))
 		status = wsi_report(&s.e);
