@@ -77,14 +77,28 @@ struct cx {
 	int failed;
 };
 
+/* The first 60 bytes of a value as JSON, in a buffer of our own (not json_dumps: wsi-stage gives
+ * jansson an allocator whose memory free() must not see). */
+struct shown { char b[61]; size_t n; };
+
+static int show_put(const char *b, size_t n, void *ud)
+{
+	struct shown *v = ud;
+	size_t k = n < sizeof v->b - 1 - v->n ? n : sizeof v->b - 1 - v->n;
+	memcpy(v->b + v->n, b, k);
+	v->n += k;
+	v->b[v->n] = 0;
+	return 0;
+}
+
 static void bad(struct cx *c, const char *field, const json_t *o, const char *key)
 {
 	if (c->failed)
 		return;
 	c->failed = 1;
-	char *v = json_dumps(json_object_get(o, key), JSON_ENCODE_ANY | JSON_COMPACT);
-	wsi_fail(c->e, WSI_EXIT_ORDERS, "%s: %.60s is not an amount", field, v ? v : "?");
-	free(v);
+	struct shown v = {"", 0};
+	json_dump_callback(json_object_get(o, key), show_put, &v, JSON_ENCODE_ANY | JSON_COMPACT);
+	wsi_fail(c->e, WSI_EXIT_ORDERS, "%s: %s is not an amount", field, v.n ? v.b : "?");
 }
 
 static wsi_dec money(struct cx *c, const json_t *o, const char *key, const char *field)
@@ -639,17 +653,38 @@ static json_t *take_volatile(json_t *canon)
 	return vol;
 }
 
+struct text { char *p; size_t n, cap; };
+
+static int text_put(const char *b, size_t n, void *ud)
+{
+	struct text *t = ud;
+	if (t->n + n > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+		while (cap < t->n + n)
+			cap *= 2;
+		char *p = realloc(t->p, cap);
+		if (!p)
+			return -1;
+		t->p = p;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->n, b, n);
+	t->n += n;
+	return 0;
+}
+
 int wsi_order_content_hash(json_t *canon, char content_hash[33])
 {
+	/* the same bytes json_dumps gives, in a buffer of our own (wsi-stage gives jansson an arena) */
 	json_t *vol = take_volatile(canon);
-	char *content = json_dumps(canon, JSON_COMPACT);
+	struct text t = {0};
+	int rc = json_dump_callback(canon, text_put, &t, JSON_COMPACT);
 	json_object_update(canon, vol);
 	json_decref(vol);
-	if (!content)
-		return -1;
-	wsi_hash_hex(content, strlen(content), content_hash);
-	free(content);
-	return 0;
+	if (!rc)
+		wsi_hash_hex(t.p ? t.p : "", t.n, content_hash);
+	free(t.p);
+	return rc ? -1 : 0;
 }
 
 int wsi_order_texts(json_t *canon, char **text, char content_hash[33])

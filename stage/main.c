@@ -343,6 +343,7 @@ int main(int argc, char **argv)
 		status = wsi_report(&s.e);
 		goto out;
 	}
+	arena_install();
 	struct pipeline *p = pipeline_start(sqlite3_db_filename(s.db, "main"), workers);
 	if (!p) {
 		wsi_err("out of memory");

@@ -156,7 +156,7 @@ void pipeline_stop(struct pipeline *p)
 	for (int i = 0; i < p->nworkers; i++)
 		pthread_join(p->th[i], NULL);
 	for (int i = 0; i < RING; i++) {
-		json_decref(p->ring[i].canon);
+		arena_free(&p->ring[i].mem);
 		free(p->ring[i].line);
 	}
 	pthread_mutex_destroy(&p->mu);

@@ -92,9 +92,71 @@ void job_read(struct job *j)
 	}
 }
 
+/* The arena the running thread's jansson calls allocate from (NULL: malloc). */
+static _Thread_local struct arena *current;
+
+#define CHUNK (256 * 1024)
+
+static void *arena_alloc(size_t n)
+{
+	struct arena *a = current;
+	if (!a)
+		return malloc(n);
+	n = (n + 15) & ~(size_t)15;
+	if (!a->nchunk || a->used + n > a->chunk[a->nchunk - 1].size) {
+		size_t size = n > CHUNK ? n : CHUNK;
+		struct chunk *more = realloc(a->chunk, (a->nchunk + 1) * sizeof *more);
+		if (!more)
+			return NULL;
+		a->chunk = more;
+		if (!(a->chunk[a->nchunk].p = malloc(size)))
+			return NULL;
+		a->chunk[a->nchunk++].size = size;
+		a->used = 0;
+	}
+	void *p = a->chunk[a->nchunk - 1].p + a->used;
+	a->used += n;
+	return p;
+}
+
+/* What a job allocated goes with its arena; anything else (made before) is freed. */
+static void arena_release(void *p)
+{
+	struct arena *a = current;
+	if (a)
+		for (size_t i = 0; i < a->nchunk; i++)
+			if ((char *)p >= a->chunk[i].p && (char *)p < a->chunk[i].p + a->chunk[i].size)
+				return;
+	free(p);
+}
+
+void arena_install(void) { json_set_alloc_funcs(arena_alloc, arena_release); }
+
+void arena_reset(struct arena *a)
+{
+	/* keep the first chunk for the next job; a huge order's others go */
+	for (size_t i = 1; i < a->nchunk; i++)
+		free(a->chunk[i].p);
+	if (a->nchunk && a->chunk[0].size > CHUNK) {
+		free(a->chunk[0].p);
+		a->nchunk = 0;
+	}
+	a->nchunk = a->nchunk ? 1 : 0;
+	a->used = 0;
+}
+
+void arena_free(struct arena *a)
+{
+	for (size_t i = 0; i < a->nchunk; i++)
+		free(a->chunk[i].p);
+	free(a->chunk);
+	memset(a, 0, sizeof *a);
+}
+
 void job_derive(struct job *j)
 {
 	wsi_error ce = {0};
+	current = &j->mem;
 	json_t *raw = wsi_json_parse(j->env.order.p, j->env.order.n, "the order", &ce);
 	j->canon = raw ? wsi_order_canonical(j->source, raw, &ce) : NULL;
 	json_decref(raw);
@@ -105,13 +167,14 @@ void job_derive(struct job *j)
 	}
 	if (wsi_order_content_hash(j->canon, j->content_hash))
 		j->content_hash[0] = 0; /* out of memory: the writer computes it */
+	current = NULL;
 	j->parsed = 1;
 }
 
 void job_clear(struct job *j)
 {
-	json_decref(j->canon);
-	j->canon = NULL;
+	j->canon = NULL; /* in j->mem: let go with it, never through json_decref outside it */
+	arena_reset(&j->mem);
 	j->done = 0;
 	if (j->cap > (1 << 20)) { /* a huge order once: do not hold its buffer for the rest of the run */
 		free(j->line);

@@ -13,6 +13,14 @@ struct envelope { struct span store, id, modified, source, order, mark; };
 
 enum job_kind { JOB_ORDER, JOB_MARK, JOB_NOT_OBJECT, JOB_BAD_ENVELOPE };
 
+/* The memory of one job's JSON trees: bump-allocated, let go of all at once (no malloc and free
+ * per value, and none across threads). */
+struct arena { struct chunk { char *p; size_t size; } *chunk; size_t nchunk, used; };
+/* From now on jansson allocates from the running thread's job arena while it derives (job_derive). */
+void arena_install(void);
+void arena_reset(struct arena *a);
+void arena_free(struct arena *a);
+
 /* One input line and what a worker made of it. */
 struct job {
 	char *line;
@@ -30,6 +38,7 @@ struct job {
 	json_t *canon;          /* the canonical order; an empty object when it could not be read */
 	char content_hash[33];
 	char unreadable[1024];  /* why the order could not be read, or "" */
+	struct arena mem;       /* canon lives here */
 };
 
 /* Read the envelope of job->line (kind, where, e, key fields, raw hash). */
