@@ -113,11 +113,11 @@ static int next_state(const wsi_staged_was *was, const wsi_download *d, const ch
 	return d->postable ? WSI_STAGED : WSI_SKIPPED;
 }
 
-static int write_lines(wsi_staging *s, const wsi_download *d, wsi_error *e)
+static int write_lines(wsi_staging *s, const wsi_download *d, int replace, wsi_error *e)
 {
 	bind_text(s->del_lines, 1, d->store);
 	bind_text(s->del_lines, 2, d->id);
-	if (step_done(s, s->del_lines, "cannot replace order lines", e))
+	if (replace && step_done(s, s->del_lines, "cannot replace order lines", e))
 		return -1;
 	size_t i;
 	json_t *l;
@@ -179,7 +179,7 @@ int wsi_staging_put(wsi_staging *s, const wsi_download *d, const wsi_staged_was 
 	if (!was->found)
 		bind_text(st, 12, wsi_time_fmt(wsi_now() - 7 * 86400, week, sizeof week));
 	int err = step_done(s, st, was->found ? "cannot update an order" : "cannot stage an order", e) ||
-		  write_lines(s, d, e);
+		  write_lines(s, d, was->found, e);
 	int changed = !was->found || was->state != state;
 	if (!err && changed)
 		err = wsi_event(s->db, d->store, d->id, was->found ? wsi_state_name(was->state) : NULL, wsi_state_name(state),
