@@ -40,8 +40,16 @@ struct run {
 	size_t n, cap;
 	json_t *items, *customers, *banks, *codes, *found; /* Sage's answers, by code */
 	json_t *groups; /* TX/TXTaxGroups rows, by tax group */
+	json_t *asked;  /* "kind\tcode": asked of Sage already in this run (found or not) */
+	json_t *owed;   /* unpaid totals per customer, this run's earlier orders included */
+	wsi_order_list keys; /* the run's orders; checked CHUNK at a time (o[0..n)) */
+	size_t next, checked;
 	wsi_error e;
 };
+
+/* Orders checked at a time: Sage is asked about a chunk, then it is judged in one transaction and
+ * let go, so that memory stays flat however many orders a run checks. */
+#define CHUNK 500
 
 static char *upper(const char *s, char *buf, size_t n)
 {
@@ -87,18 +95,33 @@ static void no_such_order(void *ud, const char *key)
 	wsi_err("%s: no such order", key);
 }
 
-/* The run's orders (the key loop), each with its canonical order and mapping. */
-static int load(struct run *r, int all, int argc, char **argv)
+/* The run's orders (the key loop), as loaded: the compare of each move. */
+static int load_keys(struct run *r, int all, int argc, char **argv)
 {
 	if (!all && argc == 0 && isatty(STDIN_FILENO))
 		return wsi_fail(&r->e, WSI_EXIT_USAGE, "which orders? give keys (STORE:ID), pipe them in, or use -a");
-	wsi_order_list l = {0};
-	int rc = wsi_keys_load(r->db, all, CHECKED_BY_ALL, argc, argv, &l, no_such_order, NULL, &r->e);
-	sqlite3_stmt *st = rc ? NULL : wsi_db_prepare(r->db, "SELECT mapped, " WSI_STORED_COLS " FROM orders WHERE store=? AND id=?", &r->e);
+	return wsi_keys_load(r->db, all, CHECKED_BY_ALL, argc, argv, &r->keys, no_such_order, NULL, &r->e);
+}
+
+static void free_chunk(struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		json_decref(r->o[i].canon);
+		json_decref(r->o[i].mapped);
+	}
+	r->n = 0;
+}
+
+/* The next chunk of the run's orders, each with its canonical order and mapping: 0 (r->n of them) or -1. */
+static int load_chunk(struct run *r)
+{
+	int rc = 0;
+	free_chunk(r);
+	sqlite3_stmt *st = wsi_db_prepare(r->db, "SELECT mapped, " WSI_STORED_COLS " FROM orders WHERE store=? AND id=?", &r->e);
 	if (!st)
-		rc = -1;
-	for (size_t i = 0; i < l.n && !rc; i++) {
-		const wsi_loaded *k = &l.o[i];
+		return -1;
+	for (; r->next < r->keys.n && r->n < CHUNK && !rc; r->next++) {
+		const wsi_loaded *k = &r->keys.o[r->next];
 		if (k->state < 0 || !(WSI_S(k->state) & CHECKED_BY_KEY)) {
 			wsi_warn("%s:%s is %s: %s", k->store, k->id, wsi_state_name(k->state),
 				 k->state == WSI_STAGED ? "map it first (wsi-remap)" : "not checked");
@@ -130,11 +153,21 @@ static int load(struct run *r, int all, int argc, char **argv)
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
-	wsi_order_list_free(&l);
 	return rc;
 }
 
-/* Ask Sage about everything the run's orders need: one batch per kind. */
+/* Add code to set unless this run asked Sage about it already (kind: what it is). */
+static void to_ask(struct run *r, json_t *set, const char *kind, const char *code)
+{
+	char k[300];
+	snprintf(k, sizeof k, "%s\t%s", kind, code);
+	if (json_object_get(r->asked, k))
+		return;
+	json_object_set_new(r->asked, k, json_true());
+	json_object_set_new(set, code, json_true());
+}
+
+/* Ask Sage about everything the chunk's orders need that the run has not asked yet: one batch per kind. */
 static int ask_sage(struct run *r, wsi_sage *s)
 {
 	json_t *items = json_object(), *customers = json_object(), *banks = json_object(), *codes = json_object(),
@@ -146,16 +179,16 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		json_array_foreach(json_object_get(o->mapped, "items"), k, it) {
 			const char *to = wsi_jstr(it, "to");
 			if (to && *to)
-				json_object_set_new(items, to, json_true());
+				to_ask(r, items, "item", to);
 		}
 		const char *cu = wsi_jstr(json_object_get(o->mapped, "customer"), "to");
 		if (cu)
-			json_object_set_new(customers, cu, json_true());
+			to_ask(r, customers, "customer", cu);
 		const json_t *pay = json_object_get(o->mapped, "payment");
 		if (wsi_jstr(pay, "bank"))
-			json_object_set_new(banks, wsi_jstr(pay, "bank"), json_true());
+			to_ask(r, banks, "bank", wsi_jstr(pay, "bank"));
 		if (wsi_jstr(pay, "code"))
-			json_object_set_new(codes, wsi_jstr(pay, "code"), json_true());
+			to_ask(r, codes, "code", wsi_jstr(pay, "code"));
 		char ref[160];
 		wsi_sale_reference(o->k.store, o->k.id, ref, sizeof ref);
 		json_array_append_new(refs, json_string(ref));
@@ -178,6 +211,7 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		rc = wsi_sage_lookup(s, ask[a].res, ask[a].field, ask[a].select, v, n, ask[a].fn, r, &r->e);
 		free(v);
 	}
+	json_object_clear(r->found); /* the chunk's own */
 	if (!rc) {
 		size_t n = json_array_size(refs);
 		const char **v = calloc(n ? n : 1, sizeof *v);
@@ -194,7 +228,7 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		const char *g = cu && json_array_size(json_object_get(r->o[i].canon, "taxes"))
 					? wsi_jstr(json_object_get(r->customers, upper(cu, up, sizeof up)), "TaxGroup") : NULL;
 		if (g && *g)
-			json_object_set_new(groups, g, json_true());
+			to_ask(r, groups, "group", g);
 	}
 	if (!rc && json_object_size(groups)) {
 		size_t n = json_object_size(groups), i = 0;
@@ -461,7 +495,7 @@ static int save_mapped(struct run *r, const struct order *o)
 
 static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *nposted)
 {
-	json_t *owed = json_object();
+	json_t *owed = r->owed;
 	int rc = wsi_db_begin(r->db, &r->e);
 	for (size_t i = 0; i < r->n && !rc; i++) {
 		struct order *o = &r->o[i];
@@ -509,7 +543,6 @@ static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *
 			rc = save_mapped(r, o);
 		}
 	}
-	json_decref(owed);
 	if (rc || wsi_db_commit(r->db, &r->e)) {
 		wsi_db_rollback(r->db);
 		return -1;
@@ -517,7 +550,8 @@ static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *
 	for (size_t i = 0; i < r->n; i++)
 		if (r->o[i].valid)
 			fprintf(out, "%s:%s\n", r->o[i].k.store, r->o[i].k.id);
-	return 0;
+	r->checked += r->n;
+	return fflush(out) ? wsi_fail(&r->e, WSI_EXIT_LOCAL, "cannot write standard output") : 0;
 }
 
 static int list_reasons(sqlite3 *db, wsi_error *e)
@@ -569,7 +603,15 @@ int main(int argc, char **argv)
 		rc = list_reasons(r.db, &r.e);
 		goto out;
 	}
-	if ((rc = load(&r, all, argc - optind, argv + optind)))
+	r.items = json_object();
+	r.customers = json_object();
+	r.banks = json_object();
+	r.codes = json_object();
+	r.found = json_object();
+	r.groups = json_object();
+	r.asked = json_object();
+	r.owed = json_object();
+	if ((rc = load_keys(&r, all, argc - optind, argv + optind)) || (rc = load_chunk(&r)))
 		goto out;
 	if (r.n == 0)
 		goto out;
@@ -577,30 +619,23 @@ int main(int argc, char **argv)
 		rc = -1;
 		goto out;
 	}
-	r.items = json_object();
-	r.customers = json_object();
-	r.banks = json_object();
-	r.codes = json_object();
-	r.found = json_object();
-	r.groups = json_object();
-	/* Sage unreachable: nothing changes (everything is asked before anything is written) */
-	if ((rc = ask_sage(&r, sage)))
-		goto out;
-	rc = record(&r, stdout, &nvalid, &ninvalid, &nposted);
-	wsi_info("%zu checked: %ld valid, %ld invalid, %ld already in Sage; %ld Sage requests", r.n, nvalid, ninvalid,
+	/* Sage unreachable: the chunk changes nothing (all it needs is asked before anything is written) */
+	while (r.n && !(rc = ask_sage(&r, sage)) && !(rc = record(&r, stdout, &nvalid, &ninvalid, &nposted)))
+		rc = load_chunk(&r);
+	wsi_info("%zu checked: %ld valid, %ld invalid, %ld already in Sage; %ld Sage requests", r.checked, nvalid, ninvalid,
 		 nposted, wsi_sage_requests(sage));
 out:
 	if (!listing && rc && !nvalid && !ninvalid && !nposted) /* a count claims only work done */
-		wsi_run_log(r.db, started, r.e.status, "checked none of %zu: %s", r.n, r.e.msg);
+		wsi_run_log(r.db, started, r.e.status, "checked none of %zu: %s", r.keys.n, r.e.msg);
 	else if (!listing)
 		wsi_run_log(r.db, started, rc ? r.e.status : ninvalid ? WSI_EXIT_ORDERS : 0,
-			    "checked %zu: %ld valid, %ld invalid, %ld already in Sage%s%s", r.n, nvalid, ninvalid, nposted,
+			    "checked %zu: %ld valid, %ld invalid, %ld already in Sage%s%s", r.checked, nvalid, ninvalid, nposted,
 			    rc ? ": " : "", rc ? r.e.msg : "");
-	for (size_t i = 0; i < r.n; i++) {
-		json_decref(r.o[i].canon);
-		json_decref(r.o[i].mapped);
-	}
+	free_chunk(&r);
 	free(r.o);
+	wsi_order_list_free(&r.keys);
+	json_decref(r.asked);
+	json_decref(r.owed);
 	json_decref(r.items);
 	json_decref(r.customers);
 	json_decref(r.banks);
