@@ -26,16 +26,23 @@ PY
 	[ "$missing" = 0 ]
 }
 
-for delay in 0.05 0.15 0.3; do
+# a slow writer (the kill lands mid-stream, inside a batch), then the input at full speed with
+# two worker threads (the kill lands with up to 128 orders prepared and not yet written)
+for run in "0.05 slow" "0.15 slow" "0.3 slow" "0.1 fast" "0.4 fast"; do
+	set -- $run
+	delay=$1
 	rm -f wsi.db*
-	# a slow writer so that the kill lands mid-stream, inside a batch
-	(while IFS= read -r l; do printf '%s\n' "$l"; done <all.txt) | wsi-stage -b 100 >keys1.txt 2>/dev/null &
+	if [ "$2" = slow ]; then
+		(while IFS= read -r l; do printf '%s\n' "$l"; done <all.txt) | wsi-stage -b 100 >keys1.txt 2>/dev/null &
+	else
+		wsi-stage -j 2 -b 100 <all.txt >keys1.txt 2>/dev/null &
+	fi
 	stage=$! # this test's own wsi-stage: tests run in parallel
 	sleep "$delay"
 	kill -9 "$stage"
 	wait "$stage" 2>/dev/null
 	got=$(q 'select count(*) from orders' 2>/dev/null || echo 0)
-	check_mark; ok $? "killed after ${delay}s ($got of $total staged): the mark is not ahead of what is staged"
+	check_mark; ok $? "$2 input, killed after ${delay}s ($got of $total staged): the mark is not ahead of what is staged"
 	ok $([ "$(q 'pragma integrity_check')" = ok ] && echo 0 || echo 1) "the database is intact"
 	wsi-stage <all.txt >keys2.txt 2>/dev/null; rc=$?
 	is "$rc:$(q 'select count(*) from orders')" "0:$total" "the rerun stages the rest"
