@@ -673,14 +673,77 @@ static int text_put(const char *b, size_t n, void *ud)
 	return 0;
 }
 
+/* A string as jansson dumps it: plain printable ASCII here, anything else by jansson. */
+static int dump_str(const char *p, size_t n, struct text *t)
+{
+	size_t i = 0;
+	while (i < n && (unsigned char)p[i] >= 0x20 && (unsigned char)p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+		i++;
+	if (i == n)
+		return text_put("\"", 1, t) || text_put(p, n, t) || text_put("\"", 1, t);
+	json_t *s = json_stringn_nocheck(p, n); /* escapes, or UTF-8 to check */
+	int rc = !s || json_dump_callback(s, text_put, t, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(s);
+	return rc ? -1 : 0;
+}
+
+/* What json_dumps(v, JSON_COMPACT) writes, byte for byte, into t (the content hash must never
+ * change: posted orders are compared by it). Plain ASCII strings, integers, literals, arrays and
+ * objects are written here; any other string, and reals, by jansson. Top-level members named in
+ * skip are left out. 0, or -1 (as json_dumps fails: invalid UTF-8, out of memory). */
+static int dump_compact(const json_t *v, struct text *t, const char *const *skip)
+{
+	char b[32];
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *m;
+		int first = 1;
+		if (text_put("{", 1, t))
+			return -1;
+		json_object_foreach((json_t *)v, k, m) {
+			int skipped = 0;
+			for (int i = 0; skip && skip[i] && !skipped; i++)
+				skipped = !strcmp(k, skip[i]);
+			if (skipped)
+				continue;
+			if ((!first && text_put(",", 1, t)) || dump_str(k, strlen(k), t) || text_put(":", 1, t) ||
+			    dump_compact(m, t, NULL))
+				return -1;
+			first = 0;
+		}
+		return text_put("}", 1, t);
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *m;
+		if (text_put("[", 1, t))
+			return -1;
+		json_array_foreach(v, i, m)
+			if ((i && text_put(",", 1, t)) || dump_compact(m, t, NULL))
+				return -1;
+		return text_put("]", 1, t);
+	}
+	case JSON_STRING:
+		return dump_str(json_string_value(v), json_string_length(v), t);
+	case JSON_INTEGER:
+		snprintf(b, sizeof b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return text_put(b, strlen(b), t);
+	case JSON_TRUE:
+		return text_put("true", 4, t);
+	case JSON_FALSE:
+		return text_put("false", 5, t);
+	case JSON_NULL:
+		return text_put("null", 4, t);
+	default:
+		return json_dump_callback(v, text_put, t, JSON_COMPACT | JSON_ENCODE_ANY);
+	}
+}
+
 int wsi_order_content_hash(json_t *canon, char content_hash[33])
 {
-	/* the same bytes json_dumps gives, in a buffer of our own (wsi-stage gives jansson an arena) */
-	json_t *vol = take_volatile(canon);
 	struct text t = {0};
-	int rc = json_dump_callback(canon, text_put, &t, JSON_COMPACT);
-	json_object_update(canon, vol);
-	json_decref(vol);
+	int rc = dump_compact(canon, &t, volatile_keys);
 	if (!rc)
 		wsi_hash_hex(t.p ? t.p : "", t.n, content_hash);
 	free(t.p);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RING 128 /* jobs in flight: enough to keep the workers busy, few enough to stay small */
+#define RING 128 /* jobs in flight: the workers go on while the writer commits, and it stays small */
 
 struct pipeline {
 	pthread_mutex_t mu;
@@ -163,4 +163,81 @@ void pipeline_stop(struct pipeline *p)
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->ready);
 	free(p);
+}
+
+/* The WAL copied into the database by a thread of its own, not inside the writer's commits: the
+ * writer's connection has no automatic checkpoint; every 1000 pages written, this thread runs a
+ * passive one (it never blocks the writer). */
+struct checkpointer {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int due, stop, running;
+	sqlite3 *db;
+};
+
+static int on_wal(void *ud, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	struct checkpointer *c = ud;
+	if (frames >= 1000) {
+		pthread_mutex_lock(&c->mu);
+		c->due = 1;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return SQLITE_OK;
+}
+
+static void *checkpoint_loop(void *arg)
+{
+	struct checkpointer *c = arg;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->due && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->stop)
+			break;
+		c->due = 0;
+		pthread_mutex_unlock(&c->mu);
+		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+struct checkpointer *checkpointer_start(sqlite3 *writer)
+{
+	struct checkpointer *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (sqlite3_open_v2(sqlite3_db_filename(writer, "main"), &c->db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    pthread_create(&c->th, NULL, checkpoint_loop, c) == 0) {
+		sqlite3_busy_timeout(c->db, 1000);
+		c->running = 1;
+		sqlite3_wal_hook(writer, on_wal, c); /* replaces the automatic checkpoint */
+	}
+	return c;
+}
+
+void checkpointer_stop(struct checkpointer *c, sqlite3 *writer)
+{
+	if (!c)
+		return;
+	if (c->running) {
+		sqlite3_wal_autocheckpoint(writer, 1000); /* the default again, for what the run does after */
+		pthread_mutex_lock(&c->mu);
+		c->stop = 1;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->th, NULL);
+	}
+	sqlite3_close(c->db);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c);
 }
