@@ -83,7 +83,9 @@ static const char *migrations[] = {
 	 " staged_at,changed_at,sage_order,sage_shipment,sage_invoice,sage_receipt,posted_at,recheck,"
 	 " receipt_claimed,mapped,canonical,raw FROM orders;"
 	 " DROP TABLE orders; ALTER TABLE orders6 RENAME TO orders;"
-	 " CREATE INDEX orders_state ON orders(state);"),
+	 " CREATE INDEX orders_state ON orders(state);"
+	 /* no query looks lines up by SKU; the index only made every load write all over it */
+	 " DROP INDEX IF EXISTS order_lines_sku;"),
 };
 
 int wsi_db_fail(sqlite3 *db, wsi_error *e, const char *what)
