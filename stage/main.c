@@ -352,13 +352,11 @@ int main(int argc, char **argv)
 		status = WSI_EXIT_LOCAL;
 		goto out;
 	}
-	struct checkpointer *cp = checkpointer_start(s.db);
 	status = stage_input(&s, p);
 	pipeline_stop(p);
 	/* Orders after the last mark are committed too; the mark stays before them. */
 	if (!status && commit(&s))
 		status = wsi_report(&s.e);
-	checkpointer_stop(cp, s.db);
 	for (long i = 0; i < s.nkeys; i++)
 		free(s.keys[i]);
 	free(s.keys);

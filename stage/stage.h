@@ -65,9 +65,4 @@ struct job *pipeline_take(struct pipeline *p);
 void pipeline_release(struct pipeline *p);
 void pipeline_stop(struct pipeline *p);
 
-/* Checkpoints of the writer's WAL on a thread of their own while the writer goes on. */
-struct checkpointer;
-struct checkpointer *checkpointer_start(sqlite3 *writer);
-void checkpointer_stop(struct checkpointer *c, sqlite3 *writer);
-
 #endif
