@@ -90,7 +90,7 @@ faults: all
 # libFuzzer (clang): each target runs FUZZ_SECONDS from the seed corpus in tests/fuzz/corpus;
 # a crash stops the run and leaves its input in build-fuzz/. Every crash found becomes a test.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = order file config scalars sage
+FUZZ_TARGETS = order file config scalars sage json
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Ilib $(PKG_CFLAGS)
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBSRC) $(LIBHDR)

@@ -200,7 +200,297 @@ static char *quote_reals(const char *s, size_t n, size_t *outlen)
 	return o;
 }
 
+/* A fast reader of the common case. It builds what quote_reals + json_loadb (JSON_DECODE_ANY |
+ * JSON_REJECT_DUPLICATES) would, value for value and member order for member order, or gives up
+ * (NULL) on anything it is not sure of (an error, \u0000, a duplicate key, a deep nesting, a long
+ * integer): jansson then reads the input and has the last word, error message included. */
+struct fast { const char *s; size_t n, i; int depth; };
+
+static json_t *fast_value(struct fast *f);
+
+static void fast_ws(struct fast *f)
+{
+	while (f->i < f->n && (f->s[f->i] == ' ' || f->s[f->i] == '\n' || f->s[f->i] == '\r' || f->s[f->i] == '\t'))
+		f->i++;
+}
+
+/* Length of the valid UTF-8 sequence at p (as jansson checks it), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0], v;
+	size_t k;
+	if (c < 0x80)
+		return 1;
+	if (c < 0xC2)
+		return 0;
+	if (c < 0xE0) {
+		k = 2;
+		v = c & 0x1F;
+	} else if (c < 0xF0) {
+		k = 3;
+		v = c & 0x0F;
+	} else if (c < 0xF5) {
+		k = 4;
+		v = c & 0x07;
+	} else
+		return 0;
+	if (k > n)
+		return 0;
+	for (size_t i = 1; i < k; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3F);
+	}
+	if ((k == 3 && v < 0x800) || (k == 4 && v < 0x10000) || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	return k;
+}
+
+static int hex4(const char *p, unsigned *v)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* The string at f->i (its opening quote), decoded into *out (malloc'd when escapes need it). */
+static int fast_string(struct fast *f, const char **out, size_t *len, char **owned)
+{
+	size_t i = f->i + 1, st = i;
+	*owned = NULL;
+	for (;;) { /* the plain part: no escape */
+		if (i >= f->n)
+			return -1;
+		unsigned char c = (unsigned char)f->s[i];
+		if (c == '"') {
+			*out = f->s + st;
+			*len = i - st;
+			f->i = i + 1;
+			return 0;
+		}
+		if (c == '\\')
+			break;
+		if (c < 0x20)
+			return -1;
+		size_t k = c < 0x80 ? 1 : utf8_len((const unsigned char *)f->s + i, f->n - i);
+		if (!k)
+			return -1;
+		i += k;
+	}
+	/* escapes: decode into a buffer no longer than the source */
+	char *b = malloc(f->n - st + 1);
+	if (!b)
+		return -1;
+	size_t o = i - st;
+	memcpy(b, f->s + st, o);
+	while (i < f->n) {
+		unsigned char c = (unsigned char)f->s[i];
+		if (c == '"') {
+			*out = *owned = b;
+			*len = o;
+			f->i = i + 1;
+			return 0;
+		}
+		if (c < 0x20)
+			break;
+		if (c != '\\') {
+			size_t k = c < 0x80 ? 1 : utf8_len((const unsigned char *)f->s + i, f->n - i);
+			if (!k)
+				break;
+			memcpy(b + o, f->s + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		if (i + 1 >= f->n)
+			break;
+		char e = f->s[i + 1];
+		const char *simple = strchr("\"\\/bfnrt", e);
+		if (e && simple) {
+			b[o++] = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
+			i += 2;
+			continue;
+		}
+		unsigned u, lo;
+		if (e != 'u' || i + 6 > f->n || hex4(f->s + i + 2, &u) || u == 0 || (u >= 0xDC00 && u <= 0xDFFF))
+			break;
+		i += 6;
+		if (u >= 0xD800 && u <= 0xDBFF) {
+			if (i + 6 > f->n || f->s[i] != '\\' || f->s[i + 1] != 'u' || hex4(f->s + i + 2, &lo) || lo < 0xDC00 ||
+			    lo > 0xDFFF)
+				break;
+			u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+			i += 6;
+		}
+		/* UTF-8 of u: never longer than the escape it came from */
+		if (u < 0x80)
+			b[o++] = (char)u;
+		else if (u < 0x800) {
+			b[o++] = (char)(0xC0 | (u >> 6));
+			b[o++] = (char)(0x80 | (u & 0x3F));
+		} else if (u < 0x10000) {
+			b[o++] = (char)(0xE0 | (u >> 12));
+			b[o++] = (char)(0x80 | ((u >> 6) & 0x3F));
+			b[o++] = (char)(0x80 | (u & 0x3F));
+		} else {
+			b[o++] = (char)(0xF0 | (u >> 18));
+			b[o++] = (char)(0x80 | ((u >> 12) & 0x3F));
+			b[o++] = (char)(0x80 | ((u >> 6) & 0x3F));
+			b[o++] = (char)(0x80 | (u & 0x3F));
+		}
+	}
+	free(b);
+	return -1;
+}
+
+static json_t *fast_number(struct fast *f)
+{
+	size_t st = f->i, i = st;
+	int real = 0;
+	/* the run quote_reals takes as one token */
+	while (i < f->n && (f->s[i] == '-' || f->s[i] == '+' || f->s[i] == '.' || f->s[i] == 'e' || f->s[i] == 'E' ||
+			    (f->s[i] >= '0' && f->s[i] <= '9'))) {
+		real |= f->s[i] == '.' || f->s[i] == 'e' || f->s[i] == 'E';
+		i++;
+	}
+	f->i = i;
+	if (real) /* its exact text, as a string (quote_reals) */
+		return json_stringn_nocheck(f->s + st, i - st);
+	size_t d = st + (f->s[st] == '-');
+	if (d >= i || i - d > 18 || (f->s[d] == '0' && i - d > 1))
+		return NULL;
+	json_int_t v = 0;
+	for (size_t k = d; k < i; k++) {
+		if (f->s[k] < '0' || f->s[k] > '9')
+			return NULL;
+		v = v * 10 + (f->s[k] - '0');
+	}
+	return json_integer(f->s[st] == '-' ? -v : v);
+}
+
+static json_t *fast_container(struct fast *f, int object)
+{
+	json_t *c = object ? json_object() : json_array();
+	if (!c || ++f->depth > 512)
+		goto fail;
+	f->i++;
+	fast_ws(f);
+	if (f->i < f->n && f->s[f->i] == (object ? '}' : ']')) {
+		f->i++;
+		f->depth--;
+		return c;
+	}
+	for (;;) {
+		fast_ws(f);
+		if (object) {
+			const char *k;
+			size_t kl;
+			char *owned, key[256], *kp;
+			if (f->i >= f->n || f->s[f->i] != '"' || fast_string(f, &k, &kl, &owned))
+				goto fail;
+			kp = kl < sizeof key ? key : malloc(kl + 1);
+			if (kp) {
+				memcpy(kp, k, kl);
+				kp[kl] = 0;
+			}
+			free(owned);
+			/* a NUL in a key, or a key seen before: jansson decides */
+			int bad = !kp || strlen(kp) != kl || json_object_get(c, kp);
+			fast_ws(f);
+			json_t *v = NULL;
+			if (!bad && f->i < f->n && f->s[f->i] == ':') {
+				f->i++;
+				fast_ws(f);
+				v = fast_value(f);
+			}
+			int rc = v ? json_object_set_new_nocheck(c, kp, v) : -1;
+			if (kp != key)
+				free(kp);
+			if (rc)
+				goto fail;
+		} else {
+			json_t *v = fast_value(f);
+			if (!v || json_array_append_new(c, v))
+				goto fail;
+		}
+		fast_ws(f);
+		if (f->i >= f->n)
+			goto fail;
+		if (f->s[f->i] == ',') {
+			f->i++;
+			continue;
+		}
+		if (f->s[f->i] == (object ? '}' : ']')) {
+			f->i++;
+			f->depth--;
+			return c;
+		}
+		goto fail;
+	}
+fail:
+	json_decref(c);
+	return NULL;
+}
+
+static json_t *fast_value(struct fast *f)
+{
+	if (f->i >= f->n)
+		return NULL;
+	char c = f->s[f->i];
+	if (c == '{' || c == '[')
+		return fast_container(f, c == '{');
+	if (c == '"') {
+		const char *p;
+		size_t l;
+		char *owned;
+		if (fast_string(f, &p, &l, &owned))
+			return NULL;
+		json_t *v = memchr(p, 0, l) ? NULL : json_stringn_nocheck(p, l);
+		free(owned);
+		return v;
+	}
+	if (c == '-' || (c >= '0' && c <= '9'))
+		return fast_number(f);
+	static const struct { const char *word; size_t n; } lit[] = {{"true", 4}, {"false", 5}, {"null", 4}};
+	for (size_t k = 0; k < 3; k++)
+		if (f->n - f->i >= lit[k].n && !memcmp(f->s + f->i, lit[k].word, lit[k].n)) {
+			f->i += lit[k].n;
+			return k == 0 ? json_true() : k == 1 ? json_false() : json_null();
+		}
+	return NULL;
+}
+
+json_t *wsi_json_parse_fast(const char *buf, size_t len)
+{
+	struct fast f = {buf, len, 0, 0};
+	fast_ws(&f);
+	json_t *v = fast_value(&f);
+	fast_ws(&f);
+	if (v && f.i != len) { /* more after the value: jansson says what */
+		json_decref(v);
+		v = NULL;
+	}
+	return v;
+}
+
 json_t *wsi_json_parse(const char *buf, size_t len, const char *where, wsi_error *e)
+{
+	json_t *fast = wsi_json_parse_fast(buf, len);
+	return fast ? fast : wsi_json_parse_jansson(buf, len, where, e);
+}
+
+json_t *wsi_json_parse_jansson(const char *buf, size_t len, const char *where, wsi_error *e)
 {
 	size_t qlen;
 	json_error_t je;

@@ -10,6 +10,10 @@
  * strings holding their exact text (jansson would make them doubles); integers stay
  * integers. `where` names the input in the error ("<stdin>:12"). */
 json_t *wsi_json_parse(const char *buf, size_t len, const char *where, wsi_error *e);
+/* Its two halves: a fast reader of the common case (NULL when unsure: never a different answer),
+ * and jansson's, which decides the rest (fuzz_json holds them to the same values). */
+json_t *wsi_json_parse_fast(const char *buf, size_t len);
+json_t *wsi_json_parse_jansson(const char *buf, size_t len, const char *where, wsi_error *e);
 /* Skip one JSON value starting at s[*pos] (leading whitespace allowed); *pos is left
  * just after it. Checks the structure, not the contents. 0, or -1 if malformed. */
 int wsi_json_skip(const char *s, size_t n, size_t *pos);
