@@ -111,8 +111,12 @@ demo: all
 	WSI_BIN=$(CURDIR)/$(O)/bin ./demo/demo.sh
 
 bench: all
+	WSI_BIN=$(CURDIR)/$(O)/bin python3 bench/stage.py $(BENCH_ORDERS)
 	WSI_BIN=$(CURDIR)/$(O)/bin python3 tests/bench.py $(BENCH_ORDERS)
 	WSI_BIN=$(CURDIR)/$(O)/bin python3 tests/bench_sage.py
+
+bench-memory: all
+	WSI_BIN=$(CURDIR)/$(O)/bin python3 tests/bench_memory.py $(BENCH_ORDERS)
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
@@ -123,4 +127,4 @@ install: all
 clean:
 	rm -rf bin build build-san build-fuzz tests/tmp.*
 
-.PHONY: all check demo bench faults fuzz install clean
+.PHONY: all check demo bench bench-memory faults fuzz install clean

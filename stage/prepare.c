@@ -123,8 +123,8 @@ static void *arena_alloc(size_t n)
 static void arena_release(void *p)
 {
 	struct arena *a = current;
-	if (a)
-		for (size_t i = 0; i < a->nchunk; i++)
+	if (a) /* newest chunk first: what is let go was mostly made last */
+		for (size_t i = a->nchunk; i-- > 0;)
 			if ((char *)p >= a->chunk[i].p && (char *)p < a->chunk[i].p + a->chunk[i].size)
 				return;
 	free(p);

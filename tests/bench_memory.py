@@ -90,10 +90,14 @@ try:
     port = int(open(pf).read())
     ctl('/_sim/items', [{'UnformattedItemNumber': f'SKU{i:04d}', 'ItemNumber': f'SKU-{i:04d}', 'Description': f'Item {i}',
                          'Status': True, 'Sellable': True, 'BasePrice': 10} for i in range(1, 501)])
-    validate_all(max(N // 10, 1))
-    validate_all(N)
+    if N:
+        validate_all(max(N // 10, 1))
+        validate_all(N)
     one_big_order(LINES)
 finally:
     sim.kill()
     sim.wait()
-    subprocess.run(['rm', '-rf', tmp])
+    if not os.environ.get('KEEP'):
+        subprocess.run(['rm', '-rf', tmp])
+    else:
+        print('kept', tmp)
