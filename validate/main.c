@@ -42,8 +42,10 @@ struct run {
 	json_t *groups; /* TX/TXTaxGroups rows, by tax group */
 	json_t *asked;  /* "kind\tcode": asked of Sage already in this run (found or not) */
 	json_t *owed;   /* unpaid totals per customer, this run's earlier orders included */
-	wsi_order_list keys; /* the run's orders; checked CHUNK at a time (o[0..n)) */
-	size_t next, checked;
+	wsi_order_list keys; /* the run's orders given by key; checked CHUNK at a time (o[0..n)) */
+	size_t next, checked, total;
+	int all;             /* -a: the chunks read from the database in key order, after `after` */
+	char after_store[WSI_STORE_SIZE], after_id[WSI_ID_SIZE];
 	wsi_error e;
 };
 
@@ -98,9 +100,69 @@ static void no_such_order(void *ud, const char *key)
 /* The run's orders (the key loop), as loaded: the compare of each move. */
 static int load_keys(struct run *r, int all, int argc, char **argv)
 {
-	if (!all && argc == 0 && isatty(STDIN_FILENO))
+	r->all = all;
+	if (all) { /* read chunk by chunk: no list of every order, a count */
+		char sql[300], states[160];
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM orders WHERE state IN (%s)",
+			 wsi_states_sql(CHECKED_BY_ALL, states, sizeof states));
+		sqlite3_stmt *st = wsi_db_prepare(r->db, sql, &r->e);
+		if (!st)
+			return -1;
+		r->total = sqlite3_step(st) == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+		return 0;
+	}
+	if (argc == 0 && isatty(STDIN_FILENO))
 		return wsi_fail(&r->e, WSI_EXIT_USAGE, "which orders? give keys (STORE:ID), pipe them in, or use -a");
-	return wsi_keys_load(r->db, all, CHECKED_BY_ALL, argc, argv, &r->keys, no_such_order, NULL, &r->e);
+	int rc = wsi_keys_load(r->db, 0, CHECKED_BY_ALL, argc, argv, &r->keys, no_such_order, NULL, &r->e);
+	r->total = r->keys.n;
+	return rc;
+}
+
+static struct order *next_slot(struct run *r)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		struct order *more = realloc(r->o, cap * sizeof *more);
+		if (!more)
+			return NULL;
+		r->o = more;
+		r->cap = cap;
+	}
+	struct order *o = &r->o[r->n++];
+	memset(o, 0, sizeof *o);
+	return o;
+}
+
+/* -a: the next CHUNK orders to check, in key order after the last chunk's, as they are now. */
+static int load_chunk_all(struct run *r)
+{
+	char sql[400], states[160];
+	snprintf(sql, sizeof sql, "SELECT store, id, state, rev, recheck, mapped, " WSI_STORED_COLS " FROM orders"
+		 " WHERE state IN (%s) AND (store, id) > (?1, ?2) ORDER BY store, id LIMIT %d",
+		 wsi_states_sql(CHECKED_BY_ALL, states, sizeof states), CHUNK);
+	sqlite3_stmt *st = wsi_db_prepare(r->db, sql, &r->e);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, r->after_store, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->after_id, -1, SQLITE_STATIC);
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct order *o = next_slot(r);
+		if (!o)
+			break;
+		const char *mapped = (const char *)sqlite3_column_text(st, 5);
+		wsi_order_from_row(&o->k, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+				   st, 2);
+		o->canon = wsi_order_stored_row(st, 6);
+		o->mapped = mapped ? json_loads(mapped, 0, NULL) : json_object();
+		snprintf(r->after_store, sizeof r->after_store, "%s", o->k.store);
+		snprintf(r->after_id, sizeof r->after_id, "%s", o->k.id);
+	}
+	sqlite3_finalize(st);
+	if (step == SQLITE_ROW)
+		return wsi_fail(&r->e, WSI_EXIT_LOCAL, "out of memory");
+	return step == SQLITE_DONE ? 0 : wsi_db_fail(r->db, &r->e, "cannot read orders");
 }
 
 static void free_chunk(struct run *r)
@@ -117,6 +179,8 @@ static int load_chunk(struct run *r)
 {
 	int rc = 0;
 	free_chunk(r);
+	if (r->all)
+		return load_chunk_all(r);
 	sqlite3_stmt *st = wsi_db_prepare(r->db, "SELECT mapped, " WSI_STORED_COLS " FROM orders WHERE store=? AND id=?", &r->e);
 	if (!st)
 		return -1;
@@ -127,23 +191,14 @@ static int load_chunk(struct run *r)
 				 k->state == WSI_STAGED ? "map it first (wsi-remap)" : "not checked");
 			continue;
 		}
-		if (r->n == r->cap) {
-			size_t cap = r->cap ? r->cap * 2 : 256;
-			struct order *more = realloc(r->o, cap * sizeof *more);
-			if (!more) {
-				rc = wsi_fail(&r->e, WSI_EXIT_LOCAL, "out of memory");
-				break;
-			}
-			r->o = more;
-			r->cap = cap;
-		}
 		sqlite3_bind_text(st, 1, k->store, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, k->id, -1, SQLITE_STATIC);
 		int step = sqlite3_step(st);
-		if (step == SQLITE_ROW) {
-			struct order *o = &r->o[r->n++];
+		struct order *o = step == SQLITE_ROW ? next_slot(r) : NULL;
+		if (step == SQLITE_ROW && !o) {
+			rc = wsi_fail(&r->e, WSI_EXIT_LOCAL, "out of memory");
+		} else if (o) {
 			const char *mapped = (const char *)sqlite3_column_text(st, 0);
-			memset(o, 0, sizeof *o);
 			o->k = *k;
 			o->canon = wsi_order_stored_row(st, 1);
 			o->mapped = mapped ? json_loads(mapped, 0, NULL) : json_object();
@@ -626,7 +681,7 @@ int main(int argc, char **argv)
 		 nposted, wsi_sage_requests(sage));
 out:
 	if (!listing && rc && !nvalid && !ninvalid && !nposted) /* a count claims only work done */
-		wsi_run_log(r.db, started, r.e.status, "checked none of %zu: %s", r.keys.n, r.e.msg);
+		wsi_run_log(r.db, started, r.e.status, "checked none of %zu: %s", r.total, r.e.msg);
 	else if (!listing)
 		wsi_run_log(r.db, started, rc ? r.e.status : ninvalid ? WSI_EXIT_ORDERS : 0,
 			    "checked %zu: %ld valid, %ld invalid, %ld already in Sage%s%s", r.checked, nvalid, ninvalid, nposted,
