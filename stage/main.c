@@ -309,6 +309,27 @@ static int default_workers(void)
 	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
 }
 
+/* The run: workers started, every line staged, the rest committed. 0, or an exit status. */
+static int stage_all(struct stage *s, int workers)
+{
+	/* a page cache of 8 MiB (2 MiB by default): the indexes a load inserts into stay in memory */
+	wsi_db_exec(s->db, "PRAGMA cache_size=-8192", &s->e);
+	if (!(s->staging = wsi_staging_open(s->db, &s->e)))
+		return wsi_report(&s->e);
+	arena_install();
+	struct pipeline *p = pipeline_start(sqlite3_db_filename(s->db, "main"), workers);
+	if (!p) {
+		wsi_err("out of memory");
+		return WSI_EXIT_LOCAL;
+	}
+	int status = stage_input(s, p);
+	pipeline_stop(p);
+	/* Orders after the last mark are committed too; the mark stays before them. */
+	if (!status && commit(s))
+		status = wsi_report(&s->e);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	wsi_cli cli = {0};
@@ -337,26 +358,8 @@ int main(int argc, char **argv)
 	s.batch = batch;
 	s.marks_set = json_object();
 	s.post_statuses = wsi_conf(cfg, "store", "post_statuses", NULL);
-	int status = 0;
 	int64_t started = wsi_now();
-	/* a page cache of 8 MiB (2 MiB by default): the indexes a load inserts into stay in memory */
-	wsi_db_exec(s.db, "PRAGMA cache_size=-8192", &s.e);
-	if (!(s.staging = wsi_staging_open(s.db, &s.e))) {
-		status = wsi_report(&s.e);
-		goto out;
-	}
-	arena_install();
-	struct pipeline *p = pipeline_start(sqlite3_db_filename(s.db, "main"), workers);
-	if (!p) {
-		wsi_err("out of memory");
-		status = WSI_EXIT_LOCAL;
-		goto out;
-	}
-	status = stage_input(&s, p);
-	pipeline_stop(p);
-	/* Orders after the last mark are committed too; the mark stays before them. */
-	if (!status && commit(&s))
-		status = wsi_report(&s.e);
+	int status = stage_all(&s, workers);
 	for (long i = 0; i < s.nkeys; i++)
 		free(s.keys[i]);
 	free(s.keys);
@@ -369,7 +372,6 @@ int main(int argc, char **argv)
 		status = WSI_EXIT_ORDERS;
 	wsi_run_log(s.db, started, status, "staged %ld new, %ld changed (%ld unchanged, %ld skipped, %ld conflicts, %ld bad lines)",
 		    s.n_new, s.n_changed, s.n_same, s.n_skipped, s.n_conflict, s.n_bad);
-out:
 	wsi_staging_close(s.staging);
 	json_decref(s.marks_set);
 	wsi_db_close(s.db);
