@@ -345,7 +345,8 @@ int main(int argc, char **argv)
 			continue;
 		if (opt == 'b' && (batch = strtol(optarg, NULL, 10)) > 0)
 			continue;
-		if (opt == 'j' && (workers = (int)strtol(optarg, NULL, 10)) >= 0 && workers <= 8)
+		char *end;
+		if (opt == 'j' && (workers = (int)strtol(optarg, &end, 10)) >= 0 && workers <= 8 && *optarg && !*end)
 			continue;
 		usage(stderr);
 		return WSI_EXIT_USAGE;

@@ -49,6 +49,20 @@ for run in "0.05 slow" "0.15 slow" "0.3 slow" "0.1 fast" "0.4 fast"; do
 	is "$(cat keys1.txt keys2.txt | sort | uniq -d | wc -l)" 0 "no key printed twice across the two runs"
 	is "$(q "select count(*) from events where to_state='staged'")" "$total" "each order staged exactly once"
 done
+# threads change nothing but the time: the same rows, events, marks and keys as one thread
+rm -f wsi.db*
+wsi-stage -j 0 <all.txt >keys0.txt 2>/dev/null
+snap() { q "select store, id, state, raw_hash, content_hash, store_status from orders order by store, id;
+	select id, from_state, to_state, why from events order by seq; select store, kind, value from marks"; }
+snap >serial.txt
+rm -f wsi.db*
+wsi-stage -j 3 -b 37 <all.txt >keys3.txt 2>/dev/null # (-b moves only the commits)
+snap >threaded.txt
+ok $(cmp -s serial.txt threaded.txt && cmp -s keys0.txt keys3.txt && echo 0 || echo 1) \
+	"-j 3 stages exactly as -j 0: rows, events in order, marks, keys printed in input order"
+wsi-stage -j abc </dev/null 2>/dev/null
+is $? 2 "-j takes a number of threads"
+
 # progress on a terminal, and nothing of it when stderr is not one
 rm -f wsi.db*
 python3 "$TESTS/envelopes.py" 20000 woocommerce 1000 >big.txt
