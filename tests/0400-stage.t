@@ -100,4 +100,14 @@ like "$(canon 900)" '"total":"361.95"' "money as JSON numbers and 4-decimal stri
 
 out=$(echo '{"store":"shop","id":"1","modified":"x","source":"woocommerce","order":{}}' | wsi-stage 2>&1); rc=$?
 like "$rc:$out" '^1:.*"modified" is not a time' "a bad envelope field is named"
+# a worker's look at the database is a hint: v1 staged, then v2 and v1 again in one run (the
+# second v1 looks unchanged to a worker that sees only what is committed)
+rm -f wsi.db*
+v1=$(printf '%s' "$raw" | sed 's/"id":727/"id":870/')
+v2=$(printf '%s' "$v1" | sed 's/"customer_note":""/"customer_note":"leave at door"/')
+env 870 2017-03-22T19:28:08Z "$v1" | wsi-stage >/dev/null 2>&1
+{ env 870 2017-03-22T19:30:00Z "$v2"; env 870 2017-03-22T19:31:00Z "$v1"; } | wsi-stage -j 2 >/dev/null 2>&1
+is "$(q "select raw from orders where id='870'")" "$v1" "the last download wins, though a worker took it for unchanged"
+is "$(q "select count(*) from events where id='870'")" 1 "and the order's state is one event: staged (changes in the store while staged add none)"
+is "$(canon 870 | jq -r .note)" "" "its canonical order is v1's"
 done_testing
