@@ -153,12 +153,20 @@ static void set_str(json_t *o, const char *k, const char *v, size_t max)
 	json_object_set_new(o, k, js ? js : json_string(""));
 }
 
-/* A line's tax per Sage authority index (1..5), from the order's taxes and validate's plan. */
-struct taxv { wsi_dec a[6]; };
+/* A line's tax per Sage authority index (1..5), from the order's taxes and validate's plan, and
+ * each authority's exempt item class (0: none known), which a line with no tax on it is given. */
+struct taxv { wsi_dec a[6]; int exempt[6]; };
 
-/* The manual tax of a detail line: TaxIncludedN, TaxBaseN, TaxAmountN for each authority it has tax on. */
+/* The tax of a detail line: the exempt class where it has no tax, and TaxIncludedN, TaxBaseN,
+ * TaxAmountN (manual) for each authority it has tax on. */
 static void put_taxes(json_t *d, wsi_dec base, const struct taxv *t)
 {
+	for (int a = 1; a <= 5; a++) {
+		char k[32];
+		snprintf(k, sizeof k, "TaxClass%d", a);
+		if (!t->a[a].v && t->exempt[a] > 0) /* the store charged none: an exempt sale in Sage's reports */
+			json_object_set_new(d, k, json_integer(t->exempt[a]));
+	}
 	for (int a = 1; a <= 5; a++) {
 		if (!t->a[a].v)
 			continue;
@@ -221,6 +229,12 @@ static int tax_vector(const json_t *canon, const json_t *mapped, const char *on,
 {
 	memset(t, 0, sizeof *t);
 	const json_t *index = json_object_get(json_object_get(mapped, "tax"), "index");
+	const json_t *exempt = json_object_get(json_object_get(mapped, "tax"), "exempt");
+	for (int a = 1; a <= 5; a++) {
+		char k[4];
+		snprintf(k, sizeof k, "%d", a);
+		t->exempt[a] = (int)json_integer_value(json_object_get(exempt, k));
+	}
 	wsi_dec sum = {0};
 	size_t i;
 	json_t *x;
@@ -307,6 +321,8 @@ static int item_details(json_t *details, const json_t *canon, const json_t *mapp
 				wsi_dec_div(pt.a[a], q, &pt.a[a]);
 				pt.a[a] = wsi_dec_round(pt.a[a], 2);
 				rest.a[a] = wsi_dec_sub(t.a[a], pt.a[a]);
+				/* exempt only where the whole line had no tax (a part's share may round to 0.00) */
+				pt.exempt[a] = rest.exempt[a] = t.a[a].v ? 0 : t.exempt[a];
 			}
 			json_array_append_new(details, item_line(item, location, part_q, (wsi_dec){lo.v + WSI_DEC_CENT}, part_net, &pt));
 			json_array_append_new(details, item_line(item, location, wsi_dec_sub(q, part_q), lo,

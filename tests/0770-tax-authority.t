@@ -44,6 +44,11 @@ is "$(sage_detail_taxes 50401)" "[[6.83, 4.04, 0, 0, 0]]" "6.83 on authority 1 (
 is "$(sage /_sim/state | json_get "[(i['TotalTaxAmount1'], i['TotalTaxAmount2']) for i in j['invoices'] if i['OrderNumber'] == [o['OrderNumber'] for o in j['orders'] if o['OrderReference'] == 'shop:50401'][0]]")" \
 	"[(6.83, 4.04)]" "the invoice per authority"
 is "$(q "select count(*) from reasons where id='50401'")" 0 "read back equal: no difference"
+# exempt classes from Sage (TX/TXTaxClasses), not config: what the store did not tax is an exempt sale
+classes() { sage /_sim/state | json_get "[(d['LineType'], d.get('TaxClass1'), d.get('TaxClass2')) for o in j['orders'] if o['OrderReference'] == 'shop:$1' for d in o['OrderDetails']]"; }
+is "$(classes 50401)" "[('Item', None, None), ('Miscellaneous', 2, 2)]" \
+	"the untaxed shipping: the exempt item class of WAST and of WAKC (2); the taxed lamp: Sage's own class"
+is "$(classes 10232)" "[('Item', None, None), ('Miscellaneous', 2, None)]" "California: the shipping exempt for CA, the only authority"
 
 # the lamp store's one authority: CA is 1 in CALIF
 is "$(sage_detail_taxes 10232)" "[[1.38, 0, 0, 0, 0]]" "California: 1.38 on authority 1 (CA)"

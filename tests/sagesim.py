@@ -38,6 +38,7 @@ RESOURCES = {  # (module, resource) -> (collection, key field)
     ('OE', 'OEInvoices'): ('invoices', 'InvoiceUniquifier'),
     ('AR', 'ARReceiptAndAdjustmentBatches'): ('receipts', 'BatchNumber'),
     ('TX', 'TXTaxGroups'): ('taxgroups', 'TaxGroup'),
+    ('TX', 'TXTaxClasses'): ('taxclasses', 'TaxAuthority'),
 }
 MODEL = {'orders': 'Sage.CA.SBS.ERP.Sage300.OE.WebApi.Models.Order',
          'receipts': 'Sage.CA.SBS.ERP.Sage300.AR.WebApi.Models.ReceiptAndAdjustmentBatch'}
@@ -215,7 +216,7 @@ class Company:
         self.name = data['company']
         self.options = data.get('options', {})
         self.tables = {k: list(data.get(k, [])) for k in ('customers', 'items', 'banks', 'paymentcodes', 'shipvia',
-                                                          'locations', 'misccharges', 'taxgroups')}
+                                                          'locations', 'misccharges', 'taxgroups', 'taxclasses')}
         self.tables.update(orders=[], invoices=[], receipts=[])
         self.seq = {'order': 0, 'ship': 0, 'inv': 0, 'batch': 100}
         self.snapshots = {}
@@ -300,6 +301,13 @@ class Company:
                               'ExtendedAmount': float(ext), **{f'TaxAmount{a}': d.get(f'TaxAmount{a}', 0) for a in range(1, 6)}})
             else:
                 raise ODataError(400, 'InvalidPayload', f"The value '{lt}' is not valid for LineType.")
+            for a in range(1, 6):  # an item tax class must be one of the authority's (TX/TXTaxClasses)
+                if f'TaxClass{a}' in d:
+                    auth = group.get(f'TaxAuthority{a}') if group else None
+                    if not auth or not any(str(c.get('TaxAuthority')).upper() == str(auth).upper() and c.get('ClassType') == 'Items'
+                                           and c.get('Class') == d[f'TaxClass{a}'] for c in self.tables['taxclasses']):
+                        raise ODataError(409, 'FieldInvalid', f"Tax class {d[f'TaxClass{a}']} is not an item class of tax authority {a} ({auth}).")
+                    lines[-1][f'TaxClass{a}'] = d[f'TaxClass{a}']
             subtotal += ext
             if body.get('AutoTaxCalculationStatus') is False:
                 for a in range(1, 6):

@@ -40,6 +40,7 @@ struct run {
 	size_t n, cap;
 	json_t *items, *customers, *banks, *codes, *found; /* Sage's answers, by code */
 	json_t *groups; /* TX/TXTaxGroups rows, by tax group */
+	json_t *exempt; /* TX/TXTaxClasses: each authority's exempt item class for sales, by authority */
 	json_t *asked;  /* "kind\tcode": asked of Sage already in this run (found or not) */
 	json_t *owed;   /* unpaid totals per customer, this run's earlier orders included */
 	wsi_order_list keys; /* the run's orders given by key; checked CHUNK at a time (o[0..n)) */
@@ -79,6 +80,23 @@ static int on_group(void *ud, json_t *row)
 	const char *tt = wsi_jstr(row, "TransactionType");
 	return tt && strcmp(tt, "Sales") && strcmp(tt, "1") ? 0 : keep_row(((struct run *)ud)->groups, "TaxGroup", row);
 }
+/* A sales item class marked exempt: the lowest such class of its authority. */
+static int on_class(void *ud, json_t *row)
+{
+	struct run *r = ud;
+	char b[128], up[128];
+	const char *tt = wsi_jstr(row, "TransactionType"), *ct = wsi_jtext(row, "ClassType", b, sizeof b);
+	const char *auth = wsi_jstr(row, "TaxAuthority");
+	json_int_t cls = json_integer_value(json_object_get(row, "Class"));
+	if (!auth || !json_is_true(json_object_get(row, "Exempt")) || cls < 1 || (tt && strcmp(tt, "Sales") && strcmp(tt, "1")) ||
+	    !ct || (strcmp(ct, "Items") && strcmp(ct, "Item") && strcmp(ct, "2")))
+		return 0;
+	json_int_t had = json_integer_value(json_object_get(r->exempt, upper(auth, up, sizeof up)));
+	if (!had || cls < had)
+		json_object_set_new(r->exempt, up, json_integer(cls));
+	return 0;
+}
+
 static int on_found(void *ud, const char *ref, const wsi_sale_numbers *n)
 {
 	struct run *r = ud;
@@ -275,13 +293,12 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		rc = wsi_sale_find(s, r->cfg, v, n, on_found, r, &r->e);
 		free(v);
 	}
-	/* the tax groups of the customers of orders with tax: where each authority is (1..5) */
+	/* the tax groups of the orders' customers: where each authority is (1..5), and its exempt class */
 	json_t *groups = json_object();
 	for (size_t i = 0; i < r->n && !rc; i++) {
 		char up[128];
 		const char *cu = wsi_jstr(json_object_get(r->o[i].mapped, "customer"), "to");
-		const char *g = cu && json_array_size(json_object_get(r->o[i].canon, "taxes"))
-					? wsi_jstr(json_object_get(r->customers, upper(cu, up, sizeof up)), "TaxGroup") : NULL;
+		const char *g = cu ? wsi_jstr(json_object_get(r->customers, upper(cu, up, sizeof up)), "TaxGroup") : NULL;
 		if (g && *g)
 			to_ask(r, groups, "group", g);
 	}
@@ -296,6 +313,29 @@ static int ask_sage(struct run *r, wsi_sage *s)
 				     on_group, r, &r->e);
 		free(v);
 	}
+	/* the exempt classes of the authorities of those groups */
+	json_t *auths = json_object();
+	const char *gk;
+	json_t *gv;
+	json_object_foreach(r->groups, gk, gv)
+		for (int k = 1; k <= 5; k++) {
+			char f[32];
+			snprintf(f, sizeof f, "TaxAuthority%d", k);
+			const char *a = wsi_jstr(gv, f);
+			if (a && *a)
+				to_ask(r, auths, "authority", a);
+		}
+	if (!rc && json_object_size(auths)) {
+		size_t n = json_object_size(auths), i = 0;
+		const char **v = calloc(n, sizeof *v);
+		const char *key;
+		json_t *val;
+		json_object_foreach(auths, key, val) v[i++] = key;
+		rc = wsi_sage_lookup(s, "TX/TXTaxClasses", "TaxAuthority", "TaxAuthority,TransactionType,ClassType,Class,Exempt", v, n,
+				     on_class, r, &r->e);
+		free(v);
+	}
+	json_decref(auths);
 	json_decref(groups);
 	json_decref(items);
 	json_decref(customers);
@@ -420,8 +460,8 @@ static void check_taxes(struct run *r, const json_t *c, json_t *m, struct reason
 	const json_t *taxes = json_object_get(c, "taxes");
 	const char *cust = wsi_jstr(json_object_get(m, "customer"), "to");
 	const json_t *cu = cust ? json_object_get(r->customers, upper(cust, up, sizeof up)) : NULL;
-	if (!json_array_size(taxes) || !cu)
-		return; /* no tax, or the customer's own reason says why */
+	if (!cu)
+		return; /* the customer's own reason says why */
 	const char *gname = wsi_jstr(cu, "TaxGroup") ? wsi_jstr(cu, "TaxGroup") : "";
 	const json_t *group = json_object_get(r->groups, upper(gname, up, sizeof up));
 	json_t *index = json_object();
@@ -451,7 +491,18 @@ static void check_taxes(struct run *r, const json_t *c, json_t *m, struct reason
 			add(rs, "tax-not-in-group", auth, "Tax authority %s (web tax %s) is not in tax group %s of customer %s.", auth,
 			    code, gname, cust);
 	}
-	json_object_set_new(m, "tax", json_pack("{ss so}", "group", gname, "index", index));
+	/* each of the group's authorities' exempt item class, for the lines the store did not tax */
+	json_t *exempt = json_object();
+	for (int k = 1; k <= 5 && group; k++) {
+		char f[32], n[4];
+		snprintf(f, sizeof f, "TaxAuthority%d", k);
+		const char *a = wsi_jstr(group, f);
+		json_int_t cls = a && *a ? json_integer_value(json_object_get(r->exempt, upper(a, up, sizeof up))) : 0;
+		snprintf(n, sizeof n, "%d", k);
+		if (cls > 0)
+			json_object_set_new(exempt, n, json_integer(cls));
+	}
+	json_object_set_new(m, "tax", json_pack("{ss so so}", "group", gname, "index", index, "exempt", exempt));
 }
 
 /* The payment mapped to a bank and code Sage has; the parts add up to the total; no refund, no overpayment. */
@@ -664,6 +715,7 @@ int main(int argc, char **argv)
 	r.codes = json_object();
 	r.found = json_object();
 	r.groups = json_object();
+	r.exempt = json_object();
 	r.asked = json_object();
 	r.owed = json_object();
 	if ((rc = load_keys(&r, all, argc - optind, argv + optind)) || (rc = load_chunk(&r)))
@@ -697,6 +749,7 @@ out:
 	json_decref(r.codes);
 	json_decref(r.found);
 	json_decref(r.groups);
+	json_decref(r.exempt);
 	wsi_sage_close(sage);
 	wsi_db_close(r.db);
 	wsi_config_free(cfg);
