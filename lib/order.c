@@ -271,16 +271,30 @@ static int edited_away(const json_t *line)
 	return json_is_integer(cq) && json_integer_value(cq) == 0;
 }
 
+/* a * num / den, rounded to the cent (den non-zero) */
+static wsi_dec share(wsi_dec a, wsi_dec num, wsi_dec den)
+{
+	wsi_dec x = {0};
+	wsi_dec_mul(a, num, &x);
+	wsi_dec_div(x, den, &x);
+	return wsi_dec_round(x, 2);
+}
+
 /* The tax of one line per web tax code, into taxes as {on, n, code, amount}: entries are the
  * line's own (WooCommerce taxes[{id,total}] by rate id, Shopify tax_lines[{title,price}]); their
- * amounts sum to the line's tax, the last one taking the cents its neighbours' rounding left. */
+ * amounts sum to the line's tax (a Shopify line's in proportion, after refunds and edits), the
+ * last one taking the cents its neighbours' rounding left. */
 static void line_taxes(json_t *taxes, struct cx *c, const char *on, size_t n, const json_t *entries, const json_t *codes,
 		       wsi_dec line_tax, const char *where)
 {
 	size_t i, count = json_array_size(entries);
 	json_t *t;
-	wsi_dec sum = {0};
+	wsi_dec sum = {0}, whole = {0};
 	char field[160], b[40];
+	/* Shopify's tax_lines describe the line as ordered: what is left now goes in their proportions */
+	json_array_foreach(entries, i, t)
+		if (!codes)
+			whole = wsi_dec_add(whole, wsi_dec_round(money(c, t, "price", where), 2));
 	json_array_foreach(entries, i, t) {
 		const char *code = NULL;
 		char idb[32];
@@ -295,6 +309,8 @@ static void line_taxes(json_t *taxes, struct cx *c, const char *on, size_t n, co
 			amt = money(c, t, "price", field);
 		}
 		amt = wsi_dec_round(amt, 2);
+		if (!codes && whole.v && whole.v != line_tax.v)
+			amt = share(amt, line_tax, whole);
 		if (i + 1 == count)
 			amt = wsi_dec_sub(line_tax, sum); /* the line's own rounded tax is the truth */
 		sum = wsi_dec_add(sum, amt);
@@ -417,20 +433,51 @@ static wsi_dec sum_of(struct cx *c, const json_t *arr, const char *key, const ch
 	return s;
 }
 
-/* Shopify line_items: at their net price (less discounts, and less tax when prices include it). */
+/* What the refunds before now took of Shopify line `id`: its refund_line_items' net subtotal and
+ * tax; 0, or 1 when some carry no subtotal or tax (an older API: the caller prorates). */
+static int shopify_refunded(const json_t *r, struct cx *c, const char *id, wsi_dec *net, wsi_dec *tax)
+{
+	size_t i, j;
+	json_t *rf, *rl;
+	char field[128], b[32];
+	int partial = 0;
+	*net = *tax = (wsi_dec){0};
+	json_array_foreach(json_object_get(r, "refunds"), i, rf) {
+		json_array_foreach(json_object_get(rf, "refund_line_items"), j, rl) {
+			const char *lid = wsi_jtext(rl, "line_item_id", b, sizeof b);
+			if (!lid || strcmp(lid, id))
+				continue;
+			if (!json_object_get(rl, "subtotal") || !json_object_get(rl, "total_tax")) {
+				partial = 1;
+				continue;
+			}
+			snprintf(field, sizeof field, "refunds[%zu].refund_line_items[%zu].subtotal", i, j);
+			*net = wsi_dec_add(*net, money(c, rl, "subtotal", field));
+			snprintf(field, sizeof field, "refunds[%zu].refund_line_items[%zu].total_tax", i, j);
+			*tax = wsi_dec_add(*tax, money(c, rl, "total_tax", field));
+		}
+	}
+	return partial;
+}
+
+/* Shopify line_items, as the order is now (money.md decisions 2 and 11): current_quantity, at
+ * their net price (less discounts, and less tax when prices include it), less what refunds took
+ * (each refunded line's net and tax), or in proportion to the quantity when an edit or an older
+ * refund says no amounts. */
 static json_t *shopify_lines(const json_t *r, struct cx *c, int incl, wsi_dec *items)
 {
 	json_t *lines = json_array(), *v;
 	char field[128];
 	size_t i;
 	json_array_foreach(json_object_get(r, "line_items"), i, v) {
-		char b1[32], b2[32];
+		char b1[32] = "", b2[32];
 		if (edited_away(v))
 			continue; /* edited to quantity 0: no line for Sage (money.md decision 11) */
 		json_t *l = line_obj(wsi_jstr(v, "sku"), wsi_jstr(v, "name") ? wsi_jstr(v, "name") : wsi_jstr(v, "title"),
 				     wsi_jtext(v, "id", b1, sizeof b1), wsi_jtext(v, "product_id", b2, sizeof b2));
 		snprintf(field, sizeof field, "line_items[%zu].quantity", i);
-		wsi_dec q = money(c, v, json_object_get(v, "current_quantity") ? "current_quantity" : "quantity", field);
+		wsi_dec q0 = money(c, v, "quantity", field);
+		wsi_dec q = json_object_get(v, "current_quantity") ? money(c, v, "current_quantity", field) : q0;
 		snprintf(field, sizeof field, "line_items[%zu].price", i);
 		wsi_dec price = money(c, v, "price", field);
 		snprintf(field, sizeof field, "line_items[%zu].discount_allocations", i);
@@ -438,15 +485,27 @@ static json_t *shopify_lines(const json_t *r, struct cx *c, int incl, wsi_dec *i
 		snprintf(field, sizeof field, "line_items[%zu].tax_lines", i);
 		wsi_dec t = sum_of(c, json_object_get(v, "tax_lines"), "price", field);
 		wsi_dec gross = {0}, net, unit = price;
-		if (wsi_dec_mul(price, q, &gross))
+		if (wsi_dec_mul(price, q0, &gross))
 			bad(c, field, v, "price");
 		net = wsi_dec_sub(gross, disc);
 		if (incl) {
 			net = wsi_dec_sub(net, t);
-			if (q.v)
-				wsi_dec_div(wsi_dec_sub(gross, t), q, &unit);
 			gross = wsi_dec_sub(gross, t);
 		}
+		if (q.v != q0.v && q0.v) { /* less than was ordered: what is left of net, discount and tax */
+			wsi_dec rnet, rtax;
+			if (!incl && !shopify_refunded(r, c, b1, &rnet, &rtax) && (rnet.v || rtax.v)) {
+				net = wsi_dec_sub(net, rnet);
+				t = wsi_dec_sub(t, rtax);
+			} else {
+				net = share(net, q, q0);
+				t = share(t, q, q0);
+			}
+			gross = share(gross, q, q0);
+			disc = wsi_dec_sub(gross, net);
+		}
+		if (incl && q.v)
+			wsi_dec_div(gross, q, &unit);
 		jset_qty(l, q);
 		wsi_jset_dec(l, "unit_price", unit);
 		wsi_jset_dec(l, "subtotal", gross);
