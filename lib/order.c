@@ -652,6 +652,34 @@ static json_t *shopify(const json_t *r, struct cx *c)
 	return o;
 }
 
+/* Every amount of a Shopify order in its presentment money: each member X that has an X_set with
+ * presentment_money takes that amount, at every depth (lines, tax lines, discounts, shipping,
+ * refunds, totals). */
+static void to_presentment(json_t *v)
+{
+	size_t i;
+	json_t *x;
+	const char *k;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x) to_presentment(x);
+		return;
+	}
+	if (!json_is_object(v))
+		return;
+	json_object_foreach(v, k, x) {
+		size_t n = strlen(k);
+		const json_t *amt = json_object_get(json_object_get(x, "presentment_money"), "amount");
+		if (n > 4 && !strcmp(k + n - 4, "_set") && amt && n - 4 < 64) {
+			char base[64];
+			memcpy(base, k, n - 4);
+			base[n - 4] = 0;
+			if (json_object_get(v, base)) /* (only values already there: the object keeps its shape) */
+				json_object_set(v, base, (json_t *)amt);
+		} else
+			to_presentment(x);
+	}
+}
+
 json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
 {
 	struct cx c = {e, 0};
@@ -683,6 +711,22 @@ json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
 		json_decref(o);
 		return NULL;
 	}
+	/* Shopify paid in another currency than the shop's: the order in that money too, for a customer
+	 * billed in it (money.md decision 2); none when it cannot be read */
+	const char *pc = wsi_jstr(raw, "presentment_currency"), *sc = wsi_jstr(raw, "currency");
+	if (!strcmp(source, "shopify") && pc && *pc && sc && strcmp(pc, sc)) {
+		json_t *pr = json_deep_copy(raw);
+		wsi_error pe = {0};
+		struct cx pcx = {&pe, 0};
+		to_presentment(pr);
+		json_t *alt = pr ? shopify(pr, &pcx) : NULL;
+		json_decref(pr);
+		if (alt && !pcx.failed) {
+			json_object_set_new(alt, "currency", json_string(pc));
+			json_object_set_new(o, "presentment", alt);
+		} else
+			json_decref(alt);
+	}
 	json_object_set_new(o, "source", json_string(source));
 	json_object_set_new(o, "id", json_string(wsi_order_raw_id(raw, buf, sizeof buf)));
 	if (wsi_order_raw_modified(source, raw, &mod) == 0)
@@ -696,7 +740,8 @@ json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
 /* Not in the content hash: normal life (status, payment), and the tax per web code, which wsi read
  * later than the rest (an order posted before must not look edited; a change of it changes a line's
  * tax, which is hashed). */
-static const char *volatile_keys[] = {"status", "modified", "paid", "paid_amount", "paid_at", "transaction", "taxes", NULL};
+static const char *volatile_keys[] = {"status", "modified", "paid", "paid_amount", "paid_at", "transaction", "taxes",
+				      "presentment", NULL};
 
 /* Take the volatile members out of canon into a new object (put back with json_object_update). */
 static json_t *take_volatile(json_t *canon)
@@ -838,6 +883,23 @@ int wsi_order_texts(json_t *canon, char **text, char content_hash[33])
 	free(tail);
 	*text = content;
 	return content ? 0 : -1;
+}
+
+json_t *wsi_order_money_set(json_t *canon, const json_t *mapped)
+{
+	const char *set = wsi_jstr(mapped, "money");
+	json_t *p = json_object_get(canon, "presentment");
+	if (set && !strcmp(set, "presentment") && json_is_object(p)) {
+		/* the same order: its key fields as the shop's */
+		static const char *same[] = {"source", "id", "modified", "status", NULL};
+		for (int i = 0; same[i]; i++)
+			if (json_object_get(canon, same[i]))
+				json_object_set(p, same[i], json_object_get(canon, same[i]));
+		json_incref(p);
+		json_decref(canon);
+		return p;
+	}
+	return canon;
 }
 
 json_t *wsi_order_stored(const char *source, const void *raw, size_t raw_len, const char *canonical)

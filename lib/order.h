@@ -19,7 +19,9 @@
  *  "totals": {"items", "discount", "shipping", "fees", "tax", "total", "refunded"},
  *  "taxes": [{"on": "line"|"shipping"|"fee", "n" (its index), "code" (WooCommerce rate_code,
  *             Shopify tax title), "amount"}] (each line's tax per web tax code, summing to its "tax"),
- *  "note", "status", "paid": bool, "paid_amount", "paid_at", "transaction"}
+ *  "note", "status", "paid": bool, "paid_amount", "paid_at", "transaction",
+ *  "presentment": the same order in the money the customer paid in, when a Shopify order's
+ *  presentment currency is not the shop's}
  * What was posted is hashed without status, modification time and payment state
  * (wsi_order_content_hash).
  *
@@ -50,6 +52,10 @@ int wsi_order_content_hash(json_t *canon, char content_hash[33]);
  * or "{}" for an order that could not be read), else derived from its raw bytes. Never NULL but
  * out of memory: an order that cannot be derived is an empty object, as it was staged. */
 json_t *wsi_order_stored(const char *source, const void *raw, size_t raw_len, const char *canonical);
+/* The canonical order in the money set validation chose for the customer (mapped.money =
+ * "presentment": a Shopify order paid in the customer's currency, not the shop's): takes canon,
+ * gives back the one to use. */
+json_t *wsi_order_money_set(json_t *canon, const json_t *mapped);
 /* The same as an SQL function on every connection wsi opens: wsi_canonical(source, raw, canonical)
  * gives the canonical text. Queries spell it WSI_CANONICAL_SQL (columns of the table orders). */
 #define WSI_CANONICAL_SQL "wsi_canonical(source, raw, canonical)"

@@ -55,6 +55,7 @@ int read_order(sqlite3 *db, const wsi_loaded *k, struct order *o, wsi_error *e)
 		const char *stored = (const char *)sqlite3_column_text(st, 9);
 		if ((!stored || !*stored) && json_object_size(o->canon))
 			wsi_order_content_hash(o->canon, o->content_hash);
+		o->canon = wsi_order_money_set(o->canon, o->mapped); /* (after the hash: staging hashes the shop's) */
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)

@@ -74,6 +74,10 @@ static int read_store(struct report *r, wsi_error *e)
 			json_object_set_new(row, "status", json_string(wsi_jstr(canon, "status") ? wsi_jstr(canon, "status") : ""));
 			const char *total = wsi_jstr(json_object_get(canon, "totals"), "total");
 			json_object_set_new(row, "web_total", json_string(total ? total : ""));
+			/* a Shopify order paid in another currency: its total in that money, if wsi posts it so */
+			const char *pt = wsi_jstr(json_object_get(json_object_get(canon, "presentment"), "totals"), "total");
+			if (pt)
+				json_object_set_new(row, "web_total_presentment", json_string(pt));
 		}
 		json_decref(canon);
 		json_decref(env);
@@ -88,8 +92,10 @@ static int read_store(struct report *r, wsi_error *e)
 static int read_db(struct report *r, wsi_error *e)
 {
 	sqlite3_stmt *st = wsi_db_prepare(r->db, "SELECT id, state, store_status, json_extract(c,'$.created'),"
-						  " json_extract(c,'$.totals.total'), coalesce(sage_order,''),"
-						  " (SELECT code FROM reasons x WHERE x.store=o.store AND x.id=o.id ORDER BY rowid LIMIT 1)"
+						  " json_extract(c, CASE json_extract(mapped,'$.money') WHEN 'presentment' THEN '$.presentment.totals.total'"
+						  " ELSE '$.totals.total' END), coalesce(sage_order,''),"
+						  " (SELECT code FROM reasons x WHERE x.store=o.store AND x.id=o.id ORDER BY rowid LIMIT 1),"
+						  " json_extract(mapped,'$.money') IS 'presentment'"
 						  " FROM (SELECT *, " WSI_CANONICAL_SQL " AS c FROM orders WHERE store=?) o", e);
 	if (!st)
 		return -1;
@@ -103,7 +109,8 @@ static int read_db(struct report *r, wsi_error *e)
 		if (!json_is_true(json_object_get(row, "in_store"))) {
 			json_object_set_new(row, "status", json_string((c = (const char *)sqlite3_column_text(st, 2)) ? c : ""));
 			json_object_set_new(row, "web_total", json_string((c = (const char *)sqlite3_column_text(st, 4)) ? c : ""));
-		}
+		} else if (sqlite3_column_int(st, 7) && json_object_get(row, "web_total_presentment"))
+			json_object_set(row, "web_total", json_object_get(row, "web_total_presentment"));
 		json_object_set_new(row, "wsi_sage", json_string((const char *)sqlite3_column_text(st, 5)));
 		json_object_set_new(row, "reason", json_string((c = (const char *)sqlite3_column_text(st, 6)) ? c : ""));
 	}

@@ -48,4 +48,40 @@ is "$(sage /_sim/state | json_get "[o['OrderTotalPayment'] for o in j['orders'] 
 is "$(q "select count(*) from reasons where id='7001'")" 0 "read back equal to the web order as it is now"
 like "$(canon 7002)" '"quantity":"2".*"total":"38.00","tax":"3.04"' "an edit with no refund amounts: in proportion to the quantity"
 is "$(q "select code from reasons where id in ('7001','7002') and code in ('total-mismatch','refunded')")" "" "neither held as total-mismatch or refunded"
+
+# the money set of the customer's currency: a CAD shop's order paid in USD, for a USD customer, goes
+# in USD (presentment_money); one paid in EUR, for that customer, waits naming both
+sim /_sim/orders | python3 -c '
+import copy, json, sys
+base = json.load(sys.stdin)[0]
+def m(shop, paid, pc):
+    return {"shop_money": {"amount": shop, "currency_code": "CAD"}, "presentment_money": {"amount": paid, "currency_code": pc}}
+def order(oid, pc):
+    o = copy.deepcopy(base)
+    o.update(id=oid, name="#%d" % oid, order_number=oid, currency="CAD", presentment_currency=pc, financial_status="paid")
+    l = o["line_items"][0]
+    l.update(id=oid * 10, sku="SKU-0001", quantity=2, current_quantity=2, price="13.50", price_set=m("13.50", "10.00", pc),
+             total_discount="0.00", discount_allocations=[],
+             tax_lines=[{"title": "State Tax", "price": "1.62", "price_set": m("1.62", "1.20", pc), "rate": 0.06},
+                        {"title": "County Tax", "price": "0.54", "price_set": m("0.54", "0.40", pc), "rate": 0.02}])
+    o["line_items"] = [l]
+    sl = o["shipping_lines"][0]
+    sl.update(price="6.75", price_set=m("6.75", "5.00", pc), discounted_price="6.75", discounted_price_set=m("6.75", "5.00", pc), tax_lines=[])
+    for k, shop, paid in (("total_line_items_price", "27.00", "20.00"), ("subtotal_price", "27.00", "20.00"),
+                          ("total_discounts", "0.00", "0.00"), ("total_tax", "2.16", "1.60"), ("total_price", "35.91", "26.60"),
+                          ("current_total_tax", "2.16", "1.60"), ("current_total_price", "35.91", "26.60")):
+        o[k] = shop
+        o[k + "_set"] = m(shop, paid, pc)
+    return o
+print(json.dumps({"orders": [order(7003, "USD"), order(7004, "EUR")], "touch": True}))' >money.json
+curl -s -X POST -H 'Content-Type: application/json' --data-binary @money.json "$SIM/_sim/orders" >/dev/null
+wsi-sync 2>sync.err
+is "$(state_of 7003):$(detail 7003)" "posted:[(2.0, 20.0, 1.2, 0.4)]" "paid in USD by a USD customer in a CAD shop: posted in USD, each tax on its authority"
+is "$(sage /_sim/state | json_get "[(o['OrderTotal'], o['OrderTotalPayment']) for o in j['orders'] if o['OrderReference'] == 'shop:7003']")" \
+	"[(26.6, 26.6)]" "the USD total and prepayment, not the shop's 35.91"
+is "$(q "select count(*) from reasons where id='7003'")" 0 "read back equal in USD"
+is "$(state_of 7004):$(q "select code||': '||message from reasons where id='7004'")" \
+	"invalid:currency-mismatch: The order is in CAD (paid in EUR) but customer SEA01 is billed in USD." "paid in EUR: waits, naming both sets"
+is "$(wsi-sync report -t 2026-01-01 2099-01-01 2>/dev/null | awk -F'\t' '$1 == "shop:7003" {print $3 " " $6 " " $7}')" "26.60 26.60 ok" \
+	"the report compares the USD total"
 done_testing

@@ -434,8 +434,10 @@ static void check_customer(struct run *r, const json_t *c, const json_t *m, json
 			add(rs, "customer-on-hold", cust, "Customer %s (%s) is on hold in Sage: take it off hold, then check again.", cust,
 			    name);
 		const char *cur = wsi_jstr(c, "currency"), *ccur = wsi_jstr(cu, "CurrencyCode");
+		const char *pcur = wsi_jstr(json_object_get(c, "presentment"), "currency");
 		if (cur && *cur && ccur && *ccur && strcmp(cur, ccur))
-			add(rs, "currency-mismatch", cust, "The order is in %s but customer %s is billed in %s.", cur, cust, ccur);
+			add(rs, "currency-mismatch", cust, "The order is in %s%s%s%s but customer %s is billed in %s.", cur,
+			    pcur ? " (paid in " : "", pcur ? pcur : "", pcur ? ")" : "", cust, ccur);
 		if (!paid && wsi_jstr(cu, "CheckCreditLimit") && !strcmp(wsi_jstr(cu, "CheckCreditLimit"), "Yes")) {
 			wsi_dec limit = dec(cu, "CreditLimitCustomerCurrency"), bal = dec(cu, "BalanceDueInCustomerCurrency");
 			wsi_dec before = dec(owed, upper(cust, up, sizeof up));
@@ -551,8 +553,25 @@ static void check_money(struct run *r, const json_t *c, const json_t *m, struct 
 	}
 }
 
+/* The money the customer is billed in: a Shopify order paid in it rather than in the shop's is
+ * checked, and posted, in it (money.md decision 2); the choice is kept in the mapping. */
+static void choose_money(struct run *r, struct order *o)
+{
+	char up[128];
+	const char *cust = wsi_jstr(json_object_get(o->mapped, "customer"), "to");
+	const json_t *cu = cust ? json_object_get(r->customers, upper(cust, up, sizeof up)) : NULL;
+	const char *ccur = wsi_jstr(cu, "CurrencyCode"), *cur = wsi_jstr(o->canon, "currency");
+	const char *pcur = wsi_jstr(json_object_get(o->canon, "presentment"), "currency");
+	json_object_del(o->mapped, "money");
+	if (ccur && cur && pcur && strcmp(cur, ccur) && !strcmp(pcur, ccur)) {
+		json_object_set_new(o->mapped, "money", json_string("presentment"));
+		o->canon = wsi_order_money_set(o->canon, o->mapped);
+	}
+}
+
 static void check(struct run *r, struct order *o, json_t *owed, struct reasons *rs)
 {
+	choose_money(r, o);
 	const json_t *c = o->canon;
 	json_t *m = o->mapped;
 	if (!json_object_size((json_t *)c)) {
