@@ -21,6 +21,7 @@ static const struct known known[] = {
 	{"sage", "timeout", 0}, {"sage", "retries", 0}, {"sage", "ca_file", 0}, {"sage", "tls_verify", 0},
 	{"sage", "location", 0}, {"sage", "reference_field", 0}, {"sage", "shipping_charge", 0},
 	{"sage", "fee_charge", 0}, {"sage", "max_response", 0}, {"sage", "reconcile_after", 0},
+	{"sage", "tax", 0}, {"sage", "rounding_tolerance", 0}, {"sage", "rounding_charge", 0},
 	{"db", "path", 0},
 	{NULL, NULL, 0}};
 

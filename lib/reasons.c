@@ -33,6 +33,8 @@ const wsi_reason_code wsi_reason_codes[] = {
 	{"tax-unmapped", 0, "with tax no web tax code names", "fix the tax in the store, and it comes again"},
 	{"tax-not-in-group", 1, "for tax authority %s, not in the customer's tax group",
 	 "map the web tax to an authority of the group, or give the customer the right tax group in Sage"},
+	{"tax-differs", 0, "whose tax Sage would calculate otherwise than the store charged ([sage] tax = sage)",
+	 "see wsi-validate -l; correct the rates in Sage or the store, or name a [sage] rounding_charge"},
 	{"no-exact-price", 0, "with a fractional quantity that no price in cents makes exact",
 	 "change the quantity or the price in the store, or post it by hand"},
 	{"negative-fee", 0, "with a negative fee, which Sage has no form for",

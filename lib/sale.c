@@ -37,8 +37,29 @@ int wsi_sale_reference_check(const wsi_config *c, const char *store, const char 
 			store, id, len, max, wsi_sale_reference_field(c), room);
 }
 
+int wsi_sale_tax_conf(const wsi_config *c, int *sage_calculates, wsi_dec *tolerance, const char **rounding_charge,
+		      wsi_error *e)
+{
+	const char *mode = wsi_conf(c, "sage", "tax", "store"), *tol = wsi_conf(c, "sage", "rounding_tolerance", "0.02");
+	if (strcmp(mode, "store") && strcmp(mode, "sage"))
+		return wsi_fail(e, WSI_EXIT_CONFIG, "%s: [sage] tax must be store or sage", wsi_conf_where(c, "sage", "tax"));
+	if (wsi_dec_parse(tol, strlen(tol), tolerance) || tolerance->v < 0 || tolerance->v > WSI_DEC_ONE)
+		return wsi_fail(e, WSI_EXIT_CONFIG, "%s: [sage] rounding_tolerance must be an amount from 0 to 1",
+				wsi_conf_where(c, "sage", "rounding_tolerance"));
+	*sage_calculates = !strcmp(mode, "sage");
+	*rounding_charge = wsi_conf(c, "sage", "rounding_charge", NULL);
+	if (*rounding_charge && !**rounding_charge)
+		*rounding_charge = NULL;
+	return 0;
+}
+
 int wsi_sale_post_conf(const wsi_config *c, long *reconcile_after, wsi_error *e)
 {
+	int sage_tax;
+	wsi_dec tol;
+	const char *rc;
+	if (wsi_sale_tax_conf(c, &sage_tax, &tol, &rc, e))
+		return -1;
 	const char *pp = wsi_sale_prepayment(c);
 	if (strcmp(pp, "order") && strcmp(pp, "receipt") && strcmp(pp, "none"))
 		return wsi_fail(e, WSI_EXIT_CONFIG, "%s: [sage] prepayment must be order, receipt or none",
@@ -155,7 +176,7 @@ static void set_str(json_t *o, const char *k, const char *v, size_t max)
 
 /* A line's tax per Sage authority index (1..5), from the order's taxes and validate's plan, and
  * each authority's exempt item class (0: none known), which a line with no tax on it is given. */
-struct taxv { wsi_dec a[6]; int exempt[6]; };
+struct taxv { wsi_dec a[6]; int exempt[6]; int calculated; /* tax = sage: no manual amounts */ };
 
 /* The tax of a detail line: the exempt class where it has no tax, and TaxIncludedN, TaxBaseN,
  * TaxAmountN (manual) for each authority it has tax on. */
@@ -167,7 +188,7 @@ static void put_taxes(json_t *d, wsi_dec base, const struct taxv *t)
 		if (!t->a[a].v && t->exempt[a] > 0) /* the store charged none: an exempt sale in Sage's reports */
 			json_object_set_new(d, k, json_integer(t->exempt[a]));
 	}
-	for (int a = 1; a <= 5; a++) {
+	for (int a = 1; a <= 5 && !t->calculated; a++) {
 		if (!t->a[a].v)
 			continue;
 		char k[32];
@@ -211,7 +232,7 @@ struct taxsum { wsi_dec base[6], tax[6]; };
 
 static void add_sum(struct taxsum *s, wsi_dec base, const struct taxv *t)
 {
-	for (int a = 1; a <= 5; a++)
+	for (int a = 1; a <= 5 && !t->calculated; a++)
 		if (t->a[a].v) {
 			s->base[a] = wsi_dec_add(s->base[a], base);
 			s->tax[a] = wsi_dec_add(s->tax[a], t->a[a]);
@@ -230,6 +251,8 @@ static int tax_vector(const json_t *canon, const json_t *mapped, const char *on,
 	memset(t, 0, sizeof *t);
 	const json_t *index = json_object_get(json_object_get(mapped, "tax"), "index");
 	const json_t *exempt = json_object_get(json_object_get(mapped, "tax"), "exempt");
+	const char *mode = wsi_jstr(json_object_get(mapped, "tax"), "mode");
+	t->calculated = mode && !strcmp(mode, "sage");
 	for (int a = 1; a <= 5; a++) {
 		char k[4];
 		snprintf(k, sizeof k, "%d", a);
@@ -324,6 +347,7 @@ static int item_details(json_t *details, const json_t *canon, const json_t *mapp
 				/* exempt only where the whole line had no tax (a part's share may round to 0.00) */
 				pt.exempt[a] = rest.exempt[a] = t.a[a].v ? 0 : t.exempt[a];
 			}
+			pt.calculated = rest.calculated = t.calculated;
 			json_array_append_new(details, item_line(item, location, part_q, (wsi_dec){lo.v + WSI_DEC_CENT}, part_net, &pt));
 			json_array_append_new(details, item_line(item, location, wsi_dec_sub(q, part_q), lo,
 								 wsi_dec_sub(net, part_net), &rest));
@@ -427,7 +451,9 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 	set_str(o, "ShipToZipPostalCode", wsi_jstr(sh, "postcode"), 20);
 	set_str(o, "ShipToCountry", wsi_jstr(sh, "country"), 30);
 	set_str(o, "ShipToEmail", wsi_jstr(json_object_get(canon, "billing"), "email"), 50);
-	json_object_set_new(o, "AutoTaxCalculationStatus", json_false());
+	const json_t *plan = json_object_get(mapped, "tax");
+	int calculated = wsi_jstr(plan, "mode") && !strcmp(wsi_jstr(plan, "mode"), "sage");
+	json_object_set_new(o, "AutoTaxCalculationStatus", json_boolean(calculated));
 	json_object_set_new(o, "InvoiceWillBeProduced", json_true());
 
 	json_t *details = json_array();
@@ -437,6 +463,19 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 		json_decref(o);
 		json_decref(details);
 		return NULL;
+	}
+	/* tax = sage: the cents Sage's calculation leaves short of the store's tax, on the rounding charge */
+	wsi_dec rounding = {0};
+	if (calculated && wsi_jdec(plan, "rounding", (wsi_dec){0}, &rounding) == 0 && rounding.v > 0) {
+		struct taxv none = {.calculated = 1};
+		const json_t *ex = json_object_get(plan, "exempt");
+		for (int a = 1; a <= 5; a++) {
+			char k[4];
+			snprintf(k, sizeof k, "%d", a);
+			none.exempt[a] = (int)json_integer_value(json_object_get(ex, k));
+		}
+		const char *code = wsi_jstr(plan, "rounding_charge");
+		json_array_append_new(details, misc_line(code ? code : "ROUND", rounding, &none));
 	}
 	json_object_set_new(o, "OrderDetails", details);
 	/* after the details, per authority: the document's tax is the sum of the details' (money.md 6) */

@@ -3,6 +3,7 @@
 #define WSI_SALE_H
 #include <jansson.h>
 #include "config.h"
+#include "decimal.h"
 #include "sage.h"
 
 /* The Sage numbers of a sale found or made. */
@@ -35,7 +36,12 @@ void wsi_sale_numbers_of(const json_t *order, wsi_sale_numbers *n);
 
 /* How the prepayment travels: "order", "receipt" or "none". */
 const char *wsi_sale_prepayment(const wsi_config *c);
-/* [sage] prepayment and reconcile_after, as wsi-post reads them. 0, or -1 with *e. */
+/* [sage] tax: "store" (the store's tax as manual amounts per authority, the default) or "sage"
+ * (Sage calculates; wsi predicts it, and puts a difference within rounding_tolerance (default
+ * 0.02) on the rounding_charge miscellaneous charge). 0, or -1 with *e. */
+int wsi_sale_tax_conf(const wsi_config *c, int *sage_calculates, wsi_dec *tolerance, const char **rounding_charge,
+		      wsi_error *e);
+/* [sage] prepayment, reconcile_after and tax, as wsi-post reads them. 0, or -1 with *e. */
 int wsi_sale_post_conf(const wsi_config *c, long *reconcile_after, wsi_error *e);
 /* The OEOrders body for a canonical order and its mapping. NULL with *e naming what is
  * wrong (status 1) when the order cannot be expressed in Sage. Caller frees. */

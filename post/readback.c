@@ -61,7 +61,7 @@ int read_back(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_error *e)
 				compare(msg, sizeof msg, what, inv, field, json_string_value(json_array_get(json_object_get(r, "tax"), (size_t)a - 1)));
 			}
 			compare(msg, sizeof msg, "prepayment", inv, "InvoicePaymntInCustomerCurrency", wsi_jstr(r, "prepay"));
-			if (json_is_true(json_object_get(inv, "AutoTaxCalculationStatus")))
+			if (json_is_true(json_object_get(inv, "AutoTaxCalculationStatus")) && !json_is_true(json_object_get(r, "calculated")))
 				snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "%sSage calculated the tax itself", *msg ? "; " : "");
 		}
 		if (!*msg)

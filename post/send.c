@@ -150,7 +150,7 @@ int post_receipt(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_loaded *k, const s
 
 /* What a body sent that its invoice must show: the tax per authority (header ExcludedTaxAmountN)
  * and the prepayment (PaymentInCustomerCurrency), as decimal text: {"tax": [5], "prepay"}. */
-static json_t *what_was_sent(const char *body)
+static json_t *what_was_sent(const char *body, const json_t *mapped)
 {
 	wsi_error e = {0};
 	json_t *b = wsi_json_parse(body, strlen(body), "the order body", &e), *tax = json_array();
@@ -164,7 +164,15 @@ static json_t *what_was_sent(const char *body)
 	char buf[40];
 	wsi_dec pre = {0};
 	wsi_jdec(b, "PaymentInCustomerCurrency", (wsi_dec){0}, &pre);
-	json_t *out = json_pack("{so ss}", "tax", tax, "prepay", wsi_dec_fmt(pre, 2, buf, sizeof buf));
+	/* tax = sage: Sage calculates; its invoice must show what validation predicted */
+	const json_t *plan = json_object_get(mapped, "tax");
+	int calculated = wsi_jstr(plan, "mode") && !strcmp(wsi_jstr(plan, "mode"), "sage");
+	if (calculated && json_array_size(json_object_get(plan, "predicted")) == 5) {
+		json_decref(tax);
+		tax = json_deep_copy(json_object_get(plan, "predicted"));
+	}
+	json_t *out = json_pack("{so ss sb}", "tax", tax, "prepay", wsi_dec_fmt(pre, 2, buf, sizeof buf), "calculated",
+				calculated);
 	json_decref(b);
 	return out;
 }
@@ -284,7 +292,7 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const wsi_loaded *k
 		free_order(&o);
 		return -1;
 	}
-	json_t *made = NULL, *sent = what_was_sent(body);
+	json_t *made = NULL, *sent = what_was_sent(body, o.mapped);
 	int out = wsi_sage_post(s, "OE/OEOrders", body, "OrderNumber", &made, &e);
 	free(body);
 	rc = 0;

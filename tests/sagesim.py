@@ -39,6 +39,7 @@ RESOURCES = {  # (module, resource) -> (collection, key field)
     ('AR', 'ARReceiptAndAdjustmentBatches'): ('receipts', 'BatchNumber'),
     ('TX', 'TXTaxGroups'): ('taxgroups', 'TaxGroup'),
     ('TX', 'TXTaxClasses'): ('taxclasses', 'TaxAuthority'),
+    ('TX', 'TXTaxRates'): ('taxrates', 'TaxAuthority'),
 }
 MODEL = {'orders': 'Sage.CA.SBS.ERP.Sage300.OE.WebApi.Models.Order',
          'receipts': 'Sage.CA.SBS.ERP.Sage300.AR.WebApi.Models.ReceiptAndAdjustmentBatch'}
@@ -216,7 +217,8 @@ class Company:
         self.name = data['company']
         self.options = data.get('options', {})
         self.tables = {k: list(data.get(k, [])) for k in ('customers', 'items', 'banks', 'paymentcodes', 'shipvia',
-                                                          'locations', 'misccharges', 'taxgroups', 'taxclasses')}
+                                                          'locations', 'misccharges', 'taxgroups', 'taxclasses',
+                                                          'taxrates')}
         self.tables.update(orders=[], invoices=[], receipts=[])
         self.seq = {'order': 0, 'ship': 0, 'inv': 0, 'batch': 100}
         self.snapshots = {}
@@ -236,6 +238,33 @@ class Company:
 
     def state(self):
         return {k: self.tables[k] for k in ('orders', 'invoices', 'receipts')} | {'seq': self.seq, 'history': self.history}
+
+    # -- tax as Sage calculates it (money.md section 1): per authority of the group, the rate of the
+    # customer's class and the line's item class (TX/TXTaxRates); by detail each line's tax rounded,
+    # by summary the authority's sum rounded once (the lines get it in proportion) --
+    def calculate_tax(self, body, cust, group, lines):
+        by_auth = [Decimal(0)] * 6
+        summary = str(group.get('CalculationMethod', 'Detail')) in ('Summary', '1')
+        for a in range(1, 6):
+            auth = group.get(f'TaxAuthority{a}')
+            if not auth:
+                continue
+            buyer = body.get(f'TaxClass{a}') or cust.get(f'TaxClassCode{a}') or 1
+            row = next((r for r in self.tables['taxrates'] if str(r['TaxAuthority']).upper() == str(auth).upper()
+                        and r.get('BuyerClass') == buyer), {})
+            exact = []
+            for line in lines:
+                base = Decimal(str(line.get('ExtendedOrderAmount', line.get('ExtendedAmount', 0))))
+                rate = Decimal(str(row.get(f"ItemRate{line.get(f'TaxClass{a}', 1)}", 0)))
+                exact.append(base * rate / 100)
+            amounts = [money(x) for x in exact]
+            if summary and lines:
+                whole = money(sum(exact))
+                amounts[-1] += whole - sum(amounts)
+            for line, t in zip(lines, amounts):
+                line[f'TaxAmount{a}'] = float(t)
+            by_auth[a] = sum(amounts, Decimal(0))
+        return sum(by_auth, Decimal(0)), by_auth
 
     # -- POST OE/OEOrders: checked whole, then applied whole --
     def create_order(self, body):
@@ -315,6 +344,8 @@ class Company:
                         raise ODataError(409, 'FieldInvalid', f"Tax authority {a} is not in tax group {group_code}.")
                     tax += money(d.get(f'TaxAmount{a}', 0))
                     by_auth[a] += money(d.get(f'TaxAmount{a}', 0))
+        if body.get('AutoTaxCalculationStatus') is not False and group:
+            tax, by_auth = self.calculate_tax(body, cust, group, lines)
         # option tax_rounding: Sage rounds the tax its own way, a cent (or more) off the store's
         tax += money(self.options.get('tax_rounding', 0))
         by_auth[1] += money(self.options.get('tax_rounding', 0))

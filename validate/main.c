@@ -41,6 +41,10 @@ struct run {
 	json_t *items, *customers, *banks, *codes, *found; /* Sage's answers, by code */
 	json_t *groups; /* TX/TXTaxGroups rows, by tax group */
 	json_t *exempt; /* TX/TXTaxClasses: each authority's exempt item class for sales, by authority */
+	json_t *rates;  /* tax = sage: TX/TXTaxRates rows for sales, by authority */
+	int sage_tax;   /* [sage] tax = sage: Sage calculates, validate predicts */
+	wsi_dec tolerance;
+	const char *rounding_charge;
 	json_t *asked;  /* "kind\tcode": asked of Sage already in this run (found or not) */
 	json_t *owed;   /* unpaid totals per customer, this run's earlier orders included */
 	wsi_order_list keys; /* the run's orders given by key; checked CHUNK at a time (o[0..n)) */
@@ -80,6 +84,20 @@ static int on_group(void *ud, json_t *row)
 	const char *tt = wsi_jstr(row, "TransactionType");
 	return tt && strcmp(tt, "Sales") && strcmp(tt, "1") ? 0 : keep_row(((struct run *)ud)->groups, "TaxGroup", row);
 }
+static int on_rate(void *ud, json_t *row)
+{
+	struct run *r = ud;
+	char up[128];
+	const char *tt = wsi_jstr(row, "TransactionType"), *auth = wsi_jstr(row, "TaxAuthority");
+	if (!auth || (tt && strcmp(tt, "Sales") && strcmp(tt, "1")))
+		return 0;
+	json_t *list = json_object_get(r->rates, upper(auth, up, sizeof up));
+	if (!list)
+		json_object_set_new(r->rates, up, list = json_array());
+	json_array_append(list, row);
+	return 0;
+}
+
 /* A sales item class marked exempt: the lowest such class of its authority. */
 static int on_class(void *ud, json_t *row)
 {
@@ -270,7 +288,8 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		{items, "IC/ICItems", "ItemNumber", "ItemNumber,UnformattedItemNumber,Description,Status,Sellable", on_item},
 		{customers, "AR/ARCustomers", "CustomerNumber",
 		 "CustomerNumber,CustomerName,Status,OnHold,CurrencyCode,CheckCreditLimit,CreditLimitCustomerCurrency,"
-		 "BalanceDueInCustomerCurrency,TaxGroup", on_customer},
+		 "BalanceDueInCustomerCurrency,TaxGroup,TaxClassCode1,TaxClassCode2,TaxClassCode3,TaxClassCode4,TaxClassCode5",
+		 on_customer},
 		{banks, "BK/BKBanks", "BankCode", "BankCode,Description", on_bank},
 		{codes, "AR/ARPaymentCodes", "PaymentCodeKey", "PaymentCodeKey,Description,Status", on_code}};
 	int rc = 0;
@@ -309,7 +328,8 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		json_t *val;
 		json_object_foreach(groups, key, val) v[i++] = key;
 		rc = wsi_sage_lookup(s, "TX/TXTaxGroups", "TaxGroup",
-				     "TaxGroup,TransactionType,TaxAuthority1,TaxAuthority2,TaxAuthority3,TaxAuthority4,TaxAuthority5", v, n,
+				     "TaxGroup,TransactionType,CalculationMethod,TaxAuthority1,TaxAuthority2,TaxAuthority3,TaxAuthority4,"
+				     "TaxAuthority5", v, n,
 				     on_group, r, &r->e);
 		free(v);
 	}
@@ -333,6 +353,10 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		json_object_foreach(auths, key, val) v[i++] = key;
 		rc = wsi_sage_lookup(s, "TX/TXTaxClasses", "TaxAuthority", "TaxAuthority,TransactionType,ClassType,Class,Exempt", v, n,
 				     on_class, r, &r->e);
+		if (!rc && r->sage_tax) /* and what Sage will charge, to predict it */
+			rc = wsi_sage_lookup(s, "TX/TXTaxRates", "TaxAuthority",
+					     "TaxAuthority,TransactionType,BuyerClass,ItemRate1,ItemRate2,ItemRate3,ItemRate4,ItemRate5,"
+					     "ItemRate6,ItemRate7,ItemRate8,ItemRate9,ItemRate10", v, n, on_rate, r, &r->e);
 		free(v);
 	}
 	json_decref(auths);
@@ -454,6 +478,102 @@ static void check_customer(struct run *r, const json_t *c, const json_t *m, json
 	}
 }
 
+/* A class number from a Sage field (an integer or its text); dflt when absent. */
+static json_int_t class_of(const json_t *row, const char *field, json_int_t dflt)
+{
+	const json_t *v = json_object_get(row, field);
+	json_int_t n = json_is_integer(v) ? json_integer_value(v) : json_is_string(v) ? atoll(json_string_value(v)) : 0;
+	return n > 0 ? n : dflt;
+}
+
+/* tax = sage: what Sage will calculate (money.md section 1: per authority, the rate of the
+ * customer's class and the line's item class; by detail each line rounded, by summary the sum once)
+ * against what the store charged. Within rounding_tolerance (and with a rounding charge for what
+ * Sage leaves short) it goes in the plan; else the order waits, naming both. */
+static void predict_tax(struct run *r, const json_t *c, const json_t *cu, const json_t *group, json_t *plan,
+			struct reasons *rs)
+{
+	char up[128], b1[40], b2[40], f[32];
+	wsi_dec pred[6] = {{0}}, web[6] = {{0}}, exact[6] = {{0}};
+	const json_t *index = json_object_get(plan, "index"), *ex = json_object_get(plan, "exempt");
+	const char *method = wsi_jstr(group, "CalculationMethod");
+	int summary = method && (!strcmp(method, "Summary") || !strcmp(method, "1"));
+	static const struct { const char *on, *part; } parts[] = {{"line", "lines"}, {"shipping", "shipping_lines"}, {"fee", "fees"}};
+	for (size_t p = 0; p < 3; p++) {
+		size_t n;
+		json_t *l;
+		json_array_foreach(json_object_get(c, parts[p].part), n, l) {
+			wsi_dec net = dec(l, "total"), taxed[6] = {{0}};
+			size_t i;
+			json_t *t;
+			json_array_foreach(json_object_get(c, "taxes"), i, t) {
+				json_int_t a = json_integer_value(json_object_get(index, wsi_jstr(t, "code") ? wsi_jstr(t, "code") : ""));
+				if (a >= 1 && a <= 5 && !strcmp(wsi_jstr(t, "on") ? wsi_jstr(t, "on") : "", parts[p].on) &&
+				    json_integer_value(json_object_get(t, "n")) == (json_int_t)n)
+					taxed[a] = wsi_dec_add(taxed[a], dec(t, "amount"));
+			}
+			for (int a = 1; a <= 5; a++) {
+				snprintf(f, sizeof f, "TaxAuthority%d", a);
+				const char *auth = wsi_jstr(group, f);
+				if (!auth || !*auth)
+					continue;
+				web[a] = wsi_dec_add(web[a], taxed[a]);
+				snprintf(f, sizeof f, "TaxClassCode%d", a);
+				json_int_t buyer = class_of(cu, f, 1), item = 1;
+				snprintf(f, sizeof f, "%d", a);
+				if (!taxed[a].v && json_integer_value(json_object_get(ex, f)) > 0)
+					item = json_integer_value(json_object_get(ex, f));
+				const json_t *row = NULL, *x;
+				size_t k;
+				json_array_foreach(json_object_get(r->rates, upper(auth, up, sizeof up)), k, x)
+					if (class_of(x, "BuyerClass", 1) == buyer)
+						row = x;
+				snprintf(f, sizeof f, "ItemRate%lld", (long long)item);
+				wsi_dec rate = dec(row, f), x100 = {0};
+				wsi_dec_mul(net, rate, &x100);
+				wsi_dec_div(x100, (wsi_dec){100 * WSI_DEC_ONE}, &x100);
+				exact[a] = wsi_dec_add(exact[a], x100);
+				pred[a] = wsi_dec_add(pred[a], wsi_dec_round(x100, 2));
+			}
+		}
+	}
+	wsi_dec all_web = {0}, all_pred = {0};
+	json_t *list = json_array();
+	char said_web[200] = "", said_pred[200] = "";
+	int apart = 0;
+	for (int a = 1; a <= 5; a++) {
+		if (summary)
+			pred[a] = wsi_dec_round(exact[a], 2);
+		all_web = wsi_dec_add(all_web, web[a]);
+		all_pred = wsi_dec_add(all_pred, pred[a]);
+		json_array_append_new(list, json_string(wsi_dec_fmt(pred[a], 2, b1, sizeof b1)));
+		snprintf(f, sizeof f, "TaxAuthority%d", a);
+		const char *auth = wsi_jstr(group, f);
+		if (!auth || !*auth)
+			continue;
+		wsi_dec d = wsi_dec_sub(web[a], pred[a]);
+		apart |= (d.v < 0 ? -d.v : d.v) > r->tolerance.v;
+		snprintf(said_web + strlen(said_web), sizeof said_web - strlen(said_web), "%s%s %s", *said_web ? ", " : "", auth,
+			 wsi_dec_fmt(web[a], 2, b1, sizeof b1));
+		snprintf(said_pred + strlen(said_pred), sizeof said_pred - strlen(said_pred), "%s%s %s", *said_pred ? ", " : "", auth,
+			 wsi_dec_fmt(pred[a], 2, b2, sizeof b2));
+	}
+	wsi_dec short_by = wsi_dec_sub(all_web, all_pred);
+	json_object_set_new(plan, "mode", json_string("sage"));
+	json_object_set_new(plan, "predicted", list);
+	if (short_by.v > 0 && r->rounding_charge) {
+		json_object_set_new(plan, "rounding", json_string(wsi_dec_fmt(short_by, 2, b1, sizeof b1)));
+		json_object_set_new(plan, "rounding_charge", json_string(r->rounding_charge));
+	}
+	if (apart || short_by.v < 0 || (short_by.v > 0 && !r->rounding_charge))
+		add(rs, "tax-differs", NULL,
+		    "Sage would calculate %s tax (%s), the store charged %s (%s): %s.", wsi_dec_fmt(all_pred, 2, b1, sizeof b1),
+		    said_pred, wsi_dec_fmt(all_web, 2, b2, sizeof b2), said_web,
+		    apart ? "more apart than [sage] rounding_tolerance"
+		    : short_by.v < 0 ? "Sage would charge more, and a rounding charge cannot take it off"
+				     : "name a rounding charge ([sage] rounding_charge) to take the difference");
+}
+
 /* Each web tax code mapped to a Sage authority in the customer's tax group: its index (1..5) is kept
  * in the order's mapping (mapped.tax) for wsi-post; never all on authority 1. */
 static void check_taxes(struct run *r, const json_t *c, json_t *m, struct reasons *rs)
@@ -504,7 +624,10 @@ static void check_taxes(struct run *r, const json_t *c, json_t *m, struct reason
 		if (cls > 0)
 			json_object_set_new(exempt, n, json_integer(cls));
 	}
-	json_object_set_new(m, "tax", json_pack("{ss so so}", "group", gname, "index", index, "exempt", exempt));
+	json_t *plan = json_pack("{ss so so}", "group", gname, "index", index, "exempt", exempt);
+	if (r->sage_tax && group)
+		predict_tax(r, c, cu, group, plan, rs);
+	json_object_set_new(m, "tax", plan);
 }
 
 /* The payment mapped to a bank and code Sage has; the parts add up to the total; no refund, no overpayment. */
@@ -722,6 +845,11 @@ int main(int argc, char **argv)
 	struct run r = {0};
 	wsi_cli_open(&cli, &cfg, &r.db);
 	r.cfg = cfg;
+	if (wsi_sale_tax_conf(cfg, &r.sage_tax, &r.tolerance, &r.rounding_charge, &r.e)) {
+		wsi_db_close(r.db);
+		wsi_config_free(cfg);
+		return wsi_cli_finish(wsi_report(&r.e));
+	}
 	int rc = 0;
 	long nvalid = 0, ninvalid = 0, nposted = 0;
 	wsi_sage *sage = NULL;
@@ -737,6 +865,7 @@ int main(int argc, char **argv)
 	r.found = json_object();
 	r.groups = json_object();
 	r.exempt = json_object();
+	r.rates = json_object();
 	r.asked = json_object();
 	r.owed = json_object();
 	if ((rc = load_keys(&r, all, argc - optind, argv + optind)) || (rc = load_chunk(&r)))
@@ -771,6 +900,7 @@ out:
 	json_decref(r.found);
 	json_decref(r.groups);
 	json_decref(r.exempt);
+	json_decref(r.rates);
 	wsi_sage_close(sage);
 	wsi_db_close(r.db);
 	wsi_config_free(cfg);
