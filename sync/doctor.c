@@ -201,6 +201,9 @@ static void check_mappings(struct doctor *d)
 	json_t *misc = json_object(), *codes = json_object();
 	json_object_set_new(misc, wsi_conf(d->cfg, "sage", "shipping_charge", "SHIP"), json_true());
 	json_object_set_new(misc, wsi_conf(d->cfg, "sage", "fee_charge", "FEE"), json_true());
+	const char *rounding = wsi_conf(d->cfg, "sage", "rounding_charge", NULL);
+	if (rounding && *rounding)
+		json_object_set_new(misc, rounding, json_true());
 	size_t i;
 	json_t *m;
 	json_array_foreach(maps, i, m) if (!strcmp(wsi_jstr(m, "kind"), "payment") && *wsi_jstr(m, "extra"))
@@ -286,7 +289,7 @@ static void check_mappings(struct doctor *d)
 		if (json_object_get(mcs, k))
 			say(d, 0, what, "%s", "");
 		else
-			say(d, WSI_EXIT_ORDERS, what, "not in Sage: add it, or name another in [sage] shipping_charge / fee_charge");
+			say(d, WSI_EXIT_ORDERS, what, "not in Sage: add it, or name another in [sage] shipping_charge / fee_charge / rounding_charge");
 	}
 	/* what the prepayment mode needs */
 	const char *pp = wsi_sale_prepayment(d->cfg);

@@ -55,6 +55,10 @@ doc 1 "^FAIL  mappings: no customer mapping: .*wsi-remap add customer" "no custo
 wsi-remap add customer '*' WEB 2>/dev/null
 write_conf woocommerce "[sage]" "shipping_charge = NOSHIP"
 doc 1 "^FAIL  miscellaneous charge NOSHIP: not in Sage" "a misc charge the config names that Sage lacks"
+write_conf woocommerce "[sage]" "tax = sage" "rounding_charge = NOROUND"
+doc 1 "^FAIL  miscellaneous charge NOROUND: not in Sage" "the rounding charge of tax = sage, checked too"
+write_conf woocommerce "[sage]" "tax = both"
+doc 3 "\[sage\] tax must be store or sage" "tax is store or sage"
 
 # the clocks
 write_conf woocommerce
