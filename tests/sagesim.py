@@ -344,7 +344,10 @@ class Company:
                         raise ODataError(409, 'FieldInvalid', f"Tax authority {a} is not in tax group {group_code}.")
                     tax += money(d.get(f'TaxAmount{a}', 0))
                     by_auth[a] += money(d.get(f'TaxAmount{a}', 0))
-        if body.get('AutoTaxCalculationStatus') is not False and group:
+        # Sage drops manual tax on a partial shipment and calculates (money.md section 1, M3): the
+        # option partial_drops_manual_tax does the same
+        partial_auto = not all_shipped and self.options.get('partial_drops_manual_tax')
+        if (body.get('AutoTaxCalculationStatus') is not False or partial_auto) and group:
             tax, by_auth = self.calculate_tax(body, cust, group, lines)
         # option tax_rounding: Sage rounds the tax its own way, a cent (or more) off the store's
         tax += money(self.options.get('tax_rounding', 0))
