@@ -258,6 +258,23 @@ static void to_ask(struct run *r, json_t *set, const char *kind, const char *cod
 	json_object_set_new(set, code, json_true());
 }
 
+/* Ask Sage about the codes of set (its keys), twenty to a request. */
+static int ask_keys(struct run *r, wsi_sage *s, json_t *set, const char *res, const char *field, const char *select,
+		    wsi_sage_row_fn fn)
+{
+	size_t n = json_object_size(set), i = 0;
+	const char **v = calloc(n ? n : 1, sizeof *v);
+	if (!v)
+		return wsi_fail(&r->e, WSI_EXIT_LOCAL, "out of memory");
+	const char *key;
+	json_t *val;
+	json_object_foreach(set, key, val)
+		v[i++] = key;
+	int rc = wsi_sage_lookup(s, res, field, select, v, n, fn, r, &r->e);
+	free(v);
+	return rc;
+}
+
 /* Ask Sage about everything the chunk's orders need that the run has not asked yet: one batch per kind. */
 static int ask_sage(struct run *r, wsi_sage *s)
 {
@@ -293,16 +310,8 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		{banks, "BK/BKBanks", "BankCode", "BankCode,Description", on_bank},
 		{codes, "AR/ARPaymentCodes", "PaymentCodeKey", "PaymentCodeKey,Description,Status", on_code}};
 	int rc = 0;
-	for (size_t a = 0; a < sizeof ask / sizeof *ask && !rc; a++) {
-		size_t n = json_object_size(ask[a].set), i = 0;
-		const char **v = calloc(n ? n : 1, sizeof *v);
-		const char *key;
-		json_t *val;
-		json_object_foreach(ask[a].set, key, val)
-			v[i++] = key;
-		rc = wsi_sage_lookup(s, ask[a].res, ask[a].field, ask[a].select, v, n, ask[a].fn, r, &r->e);
-		free(v);
-	}
+	for (size_t a = 0; a < sizeof ask / sizeof *ask && !rc; a++)
+		rc = ask_keys(r, s, ask[a].set, ask[a].res, ask[a].field, ask[a].select, ask[a].fn);
 	json_object_clear(r->found); /* the chunk's own */
 	if (!rc) {
 		size_t n = json_array_size(refs);
@@ -321,18 +330,10 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		if (g && *g)
 			to_ask(r, groups, "group", g);
 	}
-	if (!rc && json_object_size(groups)) {
-		size_t n = json_object_size(groups), i = 0;
-		const char **v = calloc(n, sizeof *v);
-		const char *key;
-		json_t *val;
-		json_object_foreach(groups, key, val) v[i++] = key;
-		rc = wsi_sage_lookup(s, "TX/TXTaxGroups", "TaxGroup",
-				     "TaxGroup,TransactionType,CalculationMethod,TaxAuthority1,TaxAuthority2,TaxAuthority3,TaxAuthority4,"
-				     "TaxAuthority5", v, n,
-				     on_group, r, &r->e);
-		free(v);
-	}
+	if (!rc)
+		rc = ask_keys(r, s, groups, "TX/TXTaxGroups", "TaxGroup",
+			      "TaxGroup,TransactionType,CalculationMethod,TaxAuthority1,TaxAuthority2,TaxAuthority3,TaxAuthority4,"
+			      "TaxAuthority5", on_group);
 	/* the exempt classes of the authorities of those groups */
 	json_t *auths = json_object();
 	const char *gk;
@@ -345,20 +346,13 @@ static int ask_sage(struct run *r, wsi_sage *s)
 			if (a && *a)
 				to_ask(r, auths, "authority", a);
 		}
-	if (!rc && json_object_size(auths)) {
-		size_t n = json_object_size(auths), i = 0;
-		const char **v = calloc(n, sizeof *v);
-		const char *key;
-		json_t *val;
-		json_object_foreach(auths, key, val) v[i++] = key;
-		rc = wsi_sage_lookup(s, "TX/TXTaxClasses", "TaxAuthority", "TaxAuthority,TransactionType,ClassType,Class,Exempt", v, n,
-				     on_class, r, &r->e);
-		if (!rc && r->sage_tax) /* and what Sage will charge, to predict it */
-			rc = wsi_sage_lookup(s, "TX/TXTaxRates", "TaxAuthority",
-					     "TaxAuthority,TransactionType,BuyerClass,ItemRate1,ItemRate2,ItemRate3,ItemRate4,ItemRate5,"
-					     "ItemRate6,ItemRate7,ItemRate8,ItemRate9,ItemRate10", v, n, on_rate, r, &r->e);
-		free(v);
-	}
+	if (!rc)
+		rc = ask_keys(r, s, auths, "TX/TXTaxClasses", "TaxAuthority", "TaxAuthority,TransactionType,ClassType,Class,Exempt",
+			      on_class);
+	if (!rc && r->sage_tax) /* and what Sage will charge, to predict it */
+		rc = ask_keys(r, s, auths, "TX/TXTaxRates", "TaxAuthority",
+			      "TaxAuthority,TransactionType,BuyerClass,ItemRate1,ItemRate2,ItemRate3,ItemRate4,ItemRate5,"
+			      "ItemRate6,ItemRate7,ItemRate8,ItemRate9,ItemRate10", on_rate);
 	json_decref(auths);
 	json_decref(groups);
 	json_decref(items);
