@@ -7,7 +7,9 @@ and an untaxed fee, a 10 % coupon, prices including tax, 4-decimal amounts.
 
 `orders` prints them for the store simulator. `check store|sage` reads the Sage simulator's state
 (stdin) and wsi's states (WSI_DB) and prints the table: case, outcome, Sage per authority, web per
-authority; exits 1 if any order is not what money.md says: in `store` mode every order posted with
+authority, and checks each line as Sage keeps it (quantity, price or amount, tax per authority in
+store mode, the exempt class where the store charged none, the rounding line); exits 1 if any order
+is not what money.md says: in `store` mode every order posted with
 Sage = web per authority to the cent; in `sage` mode posted with Sage's own tax and the web total
 (a short cent on the rounding charge) when within 0.02 per authority, else waiting as tax-differs.
 """
@@ -143,6 +145,28 @@ for c in CASES:
         close = all(abs(web[a] - pred[a]) <= Decimal('0.02') for a in auths)
         short = sum(web.values()) - sum(pred.values())
         want = ('posted', pred) if close and short >= 0 else ('tax-differs', None)
+    # what Sage keeps of the body: each line's quantity and price (or amount), its tax per authority
+    # index in store mode, its exempt class where the store charged none, the rounding line
+    idx = {a: k + 1 for k, a in enumerate(auths)}
+    expect, quantities = [], iter(c['lines'])
+    for p in parts:
+        if p[0] == 'line':
+            q = next(quantities)[0]
+            line = {'LineType': 'Item', 'QuantityOrdered': float(q), 'OrderUnitPrice': float(p[1] / q)}
+        else:
+            line = {'LineType': 'Miscellaneous', 'MiscellaneousChargesCode': 'SHIP' if p[0] == 'shipping' else 'FEE',
+                    'ExtendedAmount': float(p[1])}
+        for a in auths:
+            if mode == 'store':
+                line[f'TaxAmount{idx[a]}'] = float(p[4].get(a, 0))
+            if a not in p[4]:
+                line[f'TaxClass{idx[a]}'] = 2
+        expect.append(line)
+    if mode == 'sage' and orders and sum(web.values()) > sum(pred.values()):
+        expect.append({'LineType': 'Miscellaneous', 'MiscellaneousChargesCode': 'ROUND',
+                       'ExtendedAmount': float(sum(web.values()) - sum(pred.values())), **{f'TaxClass{idx[a]}': 2 for a in auths}})
+    got_lines = [{k: d.get(k) for k in e} for e, d in zip(expect, orders[0]['OrderDetails'])] if orders else []
+    body_ok = not orders or (len(orders[0]['OrderDetails']) == len(expect) and got_lines == expect)
     got_sage = {}
     if inv:
         idx = {a: k + 1 for k, a in enumerate(auths)}
@@ -154,7 +178,10 @@ for c in CASES:
     else:
         ok = row[0] == 'invalid' and 'tax-differs' in (row[1] or '') and not orders
         outcome = row[1] or row[0]
+    ok = ok and body_ok
     bad += not ok
     fmt = lambda d: ', '.join(f'{a} {d[a]}' for a in auths) if d else '-'
     print(f'{c["name"]:<34} {outcome:<12} {fmt(got_sage):<26} {fmt(web):<26} {"yes" if ok else "NO"}')
+    if not body_ok:
+        print(f'  lines in Sage: {got_lines}\n  expected:      {expect}')
 sys.exit(1 if bad else 0)
