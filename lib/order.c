@@ -518,12 +518,24 @@ static json_t *shopify_lines(const json_t *r, struct cx *c, int incl, wsi_dec *i
 	return lines;
 }
 
-/* Shopify shipping_lines: each net of its discounts (and its tax when prices include it). */
+/* Shopify shipping_lines: each net of its discounts (and its tax when prices include it), the
+ * first less what refunds before now gave back of shipping (order_adjustments of kind
+ * shipping_refund, negative amounts), as the order is now. */
 static json_t *shopify_shipping(const json_t *r, struct cx *c, int incl, wsi_dec *shipping)
 {
-	json_t *ship = json_array(), *v;
+	json_t *ship = json_array(), *v, *rf, *adj;
 	char field[128];
-	size_t i;
+	size_t i, j;
+	wsi_dec back = {0}, back_tax = {0};
+	json_array_foreach(json_object_get(r, "refunds"), i, rf)
+		json_array_foreach(json_object_get(rf, "order_adjustments"), j, adj) {
+			const char *kind = wsi_jstr(adj, "kind");
+			if (!kind || strcmp(kind, "shipping_refund"))
+				continue;
+			snprintf(field, sizeof field, "refunds[%zu].order_adjustments[%zu]", i, j);
+			back = wsi_dec_sub(back, money(c, adj, "amount", field));
+			back_tax = wsi_dec_sub(back_tax, money(c, adj, "tax_amount", field));
+		}
 	json_array_foreach(json_object_get(r, "shipping_lines"), i, v) {
 		json_t *s = json_object();
 		put_str(s, "method", wsi_jstr(v, "code"));
@@ -537,6 +549,10 @@ static json_t *shopify_shipping(const json_t *r, struct cx *c, int incl, wsi_dec
 		wsi_dec net = wsi_dec_sub(p, d);
 		if (incl)
 			net = wsi_dec_sub(net, t);
+		if (i == 0) {
+			net = wsi_dec_sub(net, back);
+			t = wsi_dec_sub(t, back_tax);
+		}
 		wsi_jset_dec(s, "total", net);
 		wsi_jset_dec(s, "tax", t);
 		*shipping = wsi_dec_add(*shipping, net);

@@ -49,6 +49,24 @@ is "$(q "select count(*) from reasons where id='7001'")" 0 "read back equal to t
 like "$(canon 7002)" '"quantity":"2".*"total":"38.00","tax":"3.04"' "an edit with no refund amounts: in proportion to the quantity"
 is "$(q "select code from reasons where id in ('7001','7002') and code in ('total-mismatch','refunded')")" "" "neither held as total-mismatch or refunded"
 
+# shipping partly given back before posting (order_adjustments, kind shipping_refund): the order as it is now
+sim /_sim/orders | python3 -c '
+import copy, json, sys
+o = copy.deepcopy(json.load(sys.stdin)[0])
+o.update(id=7005, name="#7005", order_number=7005, financial_status="partially_refunded")
+o["line_items"] = o["line_items"][:1]
+ship = o["shipping_lines"][0]; ship.update(price="10.00", discounted_price="10.00", tax_lines=[])
+l = o["line_items"][0]
+net = float(l["price"]) * l["quantity"]; tax = sum(float(t["price"]) for t in l["tax_lines"])
+o.update(total_price="%.2f" % (net + tax + 10), current_total_price="%.2f" % (net + tax + 6), total_tax="%.2f" % tax, current_total_tax="%.2f" % tax)
+o["refunds"] = [{"id": 70051, "order_id": 7005, "refund_line_items": [], "transactions": [{"id": 70052, "kind": "refund", "status": "success", "amount": "4.00"}],
+                 "order_adjustments": [{"id": 70053, "order_id": 7005, "refund_id": 70051, "amount": "-4.00", "tax_amount": "0.00", "kind": "shipping_refund", "reason": "Shipping refund"}]}]
+print(json.dumps({"orders": [o], "touch": True}))' >ship.json
+curl -s -X POST -H 'Content-Type: application/json' --data-binary @ship.json "$SIM/_sim/orders" >/dev/null
+wsi-sync 2>sync.err
+is "$(state_of 7005):$(sage /_sim/state | json_get "[d['ExtendedAmount'] for o in j['orders'] if o['OrderReference'] == 'shop:7005' for d in o['OrderDetails'] if d['LineType'] == 'Miscellaneous']")" \
+	"posted:[6.0]" "4.00 of the shipping refunded before posting: posted with 6.00 shipping, not held"
+
 # the money set of the customer's currency: a CAD shop's order paid in USD, for a USD customer, goes
 # in USD (presentment_money); one paid in EUR, for that customer, waits naming both
 sim /_sim/orders | python3 -c '
