@@ -198,6 +198,68 @@ static void put_taxes(json_t *d, wsi_dec base, const struct taxv *t)
 		json_object_set_new(d, k, wsi_json_number(base, 2));
 		snprintf(k, sizeof k, "TaxAmount%d", a);
 		json_object_set_new(d, k, wsi_json_number(t->a[a], 2));
+		if (wsi_dec_round(t->a[a], 2).v != t->a[a].v) { /* (a store keeping 4 decimals: round_taxes) */
+			char b[40];
+			snprintf(k, sizeof k, "_exact%d", a);
+			json_object_set_new(d, k, json_string(wsi_dec_str(t->a[a], 6, b, sizeof b)));
+		}
+	}
+}
+
+/* A store that keeps tax to 4 decimals (WooCommerce's dp = 4: 0.603 on each of three lines)
+ * charged each authority's sum rounded once (1.81); lines rounded alone would make 1.80, and the
+ * Sage total a cent short of what was paid. So each authority's line amounts are rounded down to
+ * the cent and the cents left go to the lines with the largest remainders (money.md decision 11:
+ * the store's own rounded totals are the truth). */
+static void round_taxes(json_t *details)
+{
+	for (int a = 1; a <= 5; a++) {
+		char ek[32], tk[32];
+		snprintf(ek, sizeof ek, "_exact%d", a);
+		snprintf(tk, sizeof tk, "TaxAmount%d", a);
+		size_t i;
+		json_t *d;
+		wsi_dec sum = {0}, floors = {0};
+		int any = 0, negative = 0;
+		json_array_foreach(details, i, d) {
+			wsi_dec x = {0};
+			if (!json_object_get(d, ek) && !json_object_get(d, tk))
+				continue;
+			if (json_object_get(d, ek))
+				wsi_jdec(d, ek, (wsi_dec){0}, &x), any = 1;
+			else
+				wsi_jdec(d, tk, (wsi_dec){0}, &x);
+			negative |= x.v < 0;
+			sum = wsi_dec_add(sum, x);
+			floors.v += x.v / WSI_DEC_CENT * WSI_DEC_CENT;
+		}
+		int64_t cents = (wsi_dec_round(sum, 2).v - floors.v) / WSI_DEC_CENT;
+		while (any && !negative && cents-- > 0) {
+			json_t *best = NULL;
+			int64_t best_rem = -1;
+			json_array_foreach(details, i, d) {
+				wsi_dec x = {0};
+				if (!json_object_get(d, ek) || json_is_true(json_object_get(d, "_up")))
+					continue;
+				wsi_jdec(d, ek, (wsi_dec){0}, &x);
+				if (x.v % WSI_DEC_CENT > best_rem)
+					best_rem = x.v % WSI_DEC_CENT, best = d;
+			}
+			if (!best)
+				break;
+			json_object_set_new(best, "_up", json_true());
+		}
+		json_array_foreach(details, i, d) {
+			wsi_dec x = {0};
+			if (!json_object_get(d, ek))
+				continue;
+			wsi_jdec(d, ek, (wsi_dec){0}, &x);
+			if (!negative)
+				x.v = x.v / WSI_DEC_CENT * WSI_DEC_CENT + (json_is_true(json_object_get(d, "_up")) ? WSI_DEC_CENT : 0);
+			json_object_set_new(d, tk, wsi_json_number(wsi_dec_round(x, 2), 2));
+			json_object_del(d, ek);
+			json_object_del(d, "_up");
+		}
 	}
 }
 
@@ -464,6 +526,7 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 		json_decref(details);
 		return NULL;
 	}
+	round_taxes(details);
 	/* tax = sage: the cents Sage's calculation leaves short of the store's tax, on the rounding charge */
 	wsi_dec rounding = {0};
 	if (calculated && wsi_jdec(plan, "rounding", (wsi_dec){0}, &rounding) == 0 && rounding.v > 0) {
