@@ -178,6 +178,25 @@ static void set_str(json_t *o, const char *k, const char *v, size_t max)
  * each authority's exempt item class (0: none known), which a line with no tax on it is given. */
 struct taxv { wsi_dec a[6]; int exempt[6]; int calculated; /* tax = sage: no manual amounts */ };
 
+int wsi_sale_tax_calculated(const json_t *mapped)
+{
+	const char *mode = wsi_jstr(json_object_get(mapped, "tax"), "mode");
+	return mode && !strcmp(mode, "sage");
+}
+
+/* A taxv with no tax yet: how validate's plan says the tax goes, and its exempt classes. */
+static struct taxv plan_taxv(const json_t *mapped)
+{
+	struct taxv t = {.calculated = wsi_sale_tax_calculated(mapped)};
+	const json_t *exempt = json_object_get(json_object_get(mapped, "tax"), "exempt");
+	for (int a = 1; a <= 5; a++) {
+		char k[4];
+		snprintf(k, sizeof k, "%d", a);
+		t.exempt[a] = (int)json_integer_value(json_object_get(exempt, k));
+	}
+	return t;
+}
+
 /* The tax of a detail line: the exempt class where it has no tax, and TaxIncludedN, TaxBaseN,
  * TaxAmountN (manual) for each authority it has tax on. */
 static void put_taxes(json_t *d, wsi_dec base, const struct taxv *t)
@@ -310,16 +329,8 @@ static _Thread_local const char *refusal;
 static int tax_vector(const json_t *canon, const json_t *mapped, const char *on, size_t n, wsi_dec line_tax,
 		      struct taxv *t, const char *store, const char *id, wsi_error *e)
 {
-	memset(t, 0, sizeof *t);
+	*t = plan_taxv(mapped);
 	const json_t *index = json_object_get(json_object_get(mapped, "tax"), "index");
-	const json_t *exempt = json_object_get(json_object_get(mapped, "tax"), "exempt");
-	const char *mode = wsi_jstr(json_object_get(mapped, "tax"), "mode");
-	t->calculated = mode && !strcmp(mode, "sage");
-	for (int a = 1; a <= 5; a++) {
-		char k[4];
-		snprintf(k, sizeof k, "%d", a);
-		t->exempt[a] = (int)json_integer_value(json_object_get(exempt, k));
-	}
 	wsi_dec sum = {0};
 	size_t i;
 	json_t *x;
@@ -514,7 +525,7 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 	set_str(o, "ShipToCountry", wsi_jstr(sh, "country"), 30);
 	set_str(o, "ShipToEmail", wsi_jstr(json_object_get(canon, "billing"), "email"), 50);
 	const json_t *plan = json_object_get(mapped, "tax");
-	int calculated = wsi_jstr(plan, "mode") && !strcmp(wsi_jstr(plan, "mode"), "sage");
+	int calculated = wsi_sale_tax_calculated(mapped);
 	json_object_set_new(o, "AutoTaxCalculationStatus", json_boolean(calculated));
 	json_object_set_new(o, "InvoiceWillBeProduced", json_true());
 
@@ -530,13 +541,7 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 	/* tax = sage: the cents Sage's calculation leaves short of the store's tax, on the rounding charge */
 	wsi_dec rounding = {0};
 	if (calculated && wsi_jdec(plan, "rounding", (wsi_dec){0}, &rounding) == 0 && rounding.v > 0) {
-		struct taxv none = {.calculated = 1};
-		const json_t *ex = json_object_get(plan, "exempt");
-		for (int a = 1; a <= 5; a++) {
-			char k[4];
-			snprintf(k, sizeof k, "%d", a);
-			none.exempt[a] = (int)json_integer_value(json_object_get(ex, k));
-		}
+		struct taxv none = plan_taxv(mapped); /* no tax: every authority's exempt class */
 		const char *code = wsi_jstr(plan, "rounding_charge");
 		json_array_append_new(details, misc_line(code ? code : "ROUND", rounding, &none));
 	}

@@ -41,6 +41,8 @@ const char *wsi_sale_prepayment(const wsi_config *c);
  * 0.02) on the rounding_charge miscellaneous charge). 0, or -1 with *e. */
 int wsi_sale_tax_conf(const wsi_config *c, int *sage_calculates, wsi_dec *tolerance, const char **rounding_charge,
 		      wsi_error *e);
+/* Does validation's plan for this order (mapped.tax) let Sage calculate the tax (tax = sage)? */
+int wsi_sale_tax_calculated(const json_t *mapped);
 /* [sage] prepayment, reconcile_after and tax, as wsi-post reads them. 0, or -1 with *e. */
 int wsi_sale_post_conf(const wsi_config *c, long *reconcile_after, wsi_error *e);
 /* The OEOrders body for a canonical order and its mapping. NULL with *e naming what is

@@ -166,7 +166,7 @@ static json_t *what_was_sent(const char *body, const json_t *mapped)
 	wsi_jdec(b, "PaymentInCustomerCurrency", (wsi_dec){0}, &pre);
 	/* tax = sage: Sage calculates; its invoice must show what validation predicted */
 	const json_t *plan = json_object_get(mapped, "tax");
-	int calculated = wsi_jstr(plan, "mode") && !strcmp(wsi_jstr(plan, "mode"), "sage");
+	int calculated = wsi_sale_tax_calculated(mapped);
 	if (calculated && json_array_size(json_object_get(plan, "predicted")) == 5) {
 		json_decref(tax);
 		tax = json_deep_copy(json_object_get(plan, "predicted"));
