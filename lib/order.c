@@ -283,7 +283,8 @@ static wsi_dec share(wsi_dec a, wsi_dec num, wsi_dec den)
 /* The tax of one line per web tax code, into taxes as {on, n, code, amount}: entries are the
  * line's own (WooCommerce taxes[{id,total}] by rate id, Shopify tax_lines[{title,price}]); their
  * amounts sum to the line's tax (a Shopify line's in proportion, after refunds and edits), the
- * last one taking the cents its neighbours' rounding left. */
+ * last one taking the cents its neighbours' rounding left; in cents, or to 4 decimals where the
+ * line's tax has them (wsi-post rounds each authority's sum once). */
 static void line_taxes(json_t *taxes, struct cx *c, const char *on, size_t n, const json_t *entries, const json_t *codes,
 		       wsi_dec line_tax, const char *where)
 {
@@ -308,7 +309,7 @@ static void line_taxes(json_t *taxes, struct cx *c, const char *on, size_t n, co
 			code = wsi_jstr(t, "title");
 			amt = money(c, t, "price", field);
 		}
-		amt = wsi_dec_round(amt, 2);
+		amt = wsi_dec_round(amt, line_tax.v % WSI_DEC_CENT ? 4 : 2); /* a store keeping 4 decimals: kept */
 		if (!codes && whole.v && whole.v != line_tax.v)
 			amt = share(amt, line_tax, whole);
 		if (i + 1 == count)

@@ -282,6 +282,65 @@ static void round_taxes(json_t *details)
 	}
 }
 
+json_t *wsi_sale_cents(const json_t *canon, const json_t *index)
+{
+	static const char *const parts[] = {"lines", "shipping_lines", "fees"};
+	wsi_dec sum = {0}, floors = {0}, taxes = {0}, by[6] = {{0}};
+	size_t n = 0, i;
+	int fine = 1;
+	json_t *l;
+	for (size_t p = 0; p < 3; p++)
+		json_array_foreach(json_object_get(canon, parts[p]), i, l) {
+			wsi_dec x = dec_of(l, "total");
+			if (x.v < 0)
+				return NULL; /* refused for its own reason */
+			fine &= x.v % WSI_DEC_CENT == 0;
+			sum = wsi_dec_add(sum, x);
+			floors.v += x.v / WSI_DEC_CENT * WSI_DEC_CENT;
+			n++;
+		}
+	if (fine)
+		return NULL;
+	/* the tax Sage is sent: each authority's sum rounded once (round_taxes) */
+	json_array_foreach(json_object_get(canon, "taxes"), i, l) {
+		json_int_t a = json_integer_value(json_object_get(index, wsi_jstr(l, "code") ? wsi_jstr(l, "code") : ""));
+		by[a >= 1 && a <= 5 ? a : 0] = wsi_dec_add(by[a >= 1 && a <= 5 ? a : 0], dec_of(l, "amount"));
+	}
+	for (int a = 0; a <= 5; a++)
+		taxes = wsi_dec_add(taxes, wsi_dec_round(by[a], 2));
+	wsi_dec target = wsi_dec_sub(wsi_dec_round(dec_of(json_object_get(canon, "totals"), "total"), 2), taxes);
+	int64_t cents = (target.v - floors.v) / WSI_DEC_CENT;
+	if (cents < 0 || cents > (int64_t)n || wsi_dec_sub(target, wsi_dec_round(sum, 2)).v > WSI_DEC_CENT ||
+	    wsi_dec_sub(wsi_dec_round(sum, 2), target).v > WSI_DEC_CENT)
+		cents = (wsi_dec_round(sum, 2).v - floors.v) / WSI_DEC_CENT; /* totals apart: validate says so */
+	json_t *own = json_deep_copy(canon);
+	if (!own)
+		return NULL;
+	/* the cents left, one at a time, to the largest remainder not yet given one (the first on a tie) */
+	while (cents-- > 0) {
+		json_t *best = NULL;
+		int64_t best_rem = -1;
+		for (size_t p = 0; p < 3; p++)
+			json_array_foreach(json_object_get(own, parts[p]), i, l) {
+				int64_t rem = dec_of(l, "total").v % WSI_DEC_CENT;
+				if (rem > best_rem && !json_is_true(json_object_get(l, "_up")))
+					best_rem = rem, best = l;
+			}
+		if (!best)
+			break;
+		json_object_set_new(best, "_up", json_true());
+	}
+	for (size_t p = 0; p < 3; p++)
+		json_array_foreach(json_object_get(own, parts[p]), i, l) {
+			char b[40];
+			wsi_dec x = dec_of(l, "total");
+			x.v = x.v / WSI_DEC_CENT * WSI_DEC_CENT + (json_is_true(json_object_get(l, "_up")) ? WSI_DEC_CENT : 0);
+			json_object_set_new(l, "total", json_string(wsi_dec_fmt(x, 2, b, sizeof b)));
+			json_object_del(l, "_up");
+		}
+	return own;
+}
+
 /* One item line; `qty` whole units at `unit` with its tax per authority. */
 static json_t *item_line(const char *item, const char *location, wsi_dec qty, wsi_dec unit, wsi_dec net, const struct taxv *t)
 {
@@ -406,7 +465,7 @@ static int item_details(json_t *details, const json_t *canon, const json_t *mapp
 			wsi_dec lo = {unit.v / WSI_DEC_CENT * WSI_DEC_CENT}, lo_ext, part_q, part_net;
 			wsi_dec_mul(lo, q, &lo_ext);
 			int64_t up = (net.v - lo_ext.v) / WSI_DEC_CENT; /* units that take one cent more */
-			if (up < 0 || up * WSI_DEC_ONE > q.v) {
+			if (up <= 0 || up * WSI_DEC_ONE >= q.v) { /* (never a part of no units) */
 				return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be split into cents", store, id, i + 1);
 			}
 			part_q = (wsi_dec){up * WSI_DEC_ONE};
@@ -531,10 +590,14 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 
 	json_t *details = json_array();
 	struct taxsum sum = {0};
+	json_t *cents = wsi_sale_cents(canon, json_object_get(plan, "index"));
+	if (cents)
+		canon = cents;
 	if (item_details(details, canon, mapped, location, store, id, &sum, e) ||
 	    charge_details(details, c, canon, mapped, store, id, &sum, e)) {
 		json_decref(o);
 		json_decref(details);
+		json_decref(cents);
 		return NULL;
 	}
 	round_taxes(details);
@@ -571,6 +634,7 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 	}
 	char *body = wsi_json_dump_exact(o);
 	json_decref(o);
+	json_decref(cents);
 	if (!body)
 		wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");
 	return body;

@@ -47,6 +47,13 @@ int wsi_sale_tax_calculated(const json_t *mapped);
 int wsi_sale_post_conf(const wsi_config *c, long *reconcile_after, wsi_error *e);
 /* The OEOrders body for a canonical order and its mapping. NULL with *e naming what is
  * wrong (status 1) when the order cannot be expressed in Sage. Caller frees. */
+/* A store that keeps nets to 4 decimals (a coupon's share of 10.0533 on a line): a copy of the
+ * canonical order whose line, shipping and fee nets are in cents, each rounded down and the cents
+ * the order's total holds beyond them (less each authority's tax, `index` from validate's plan,
+ * rounded once) given to the largest remainders, so Sage's total is what was paid. NULL: every
+ * net is in cents already (or one is negative), use the order as it is. */
+json_t *wsi_sale_cents(const json_t *canon, const json_t *index);
+
 char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id, const json_t *canon,
 			  const json_t *mapped, wsi_error *e);
 /* The reason code of the last body refused with status WSI_EXIT_ORDERS on this thread

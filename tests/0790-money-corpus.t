@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The money corpus (tests/money_corpus.py): 30 WooCommerce orders over three Sage tax groups, in
+# The money corpus (tests/money_corpus.py): 33 WooCommerce orders over three Sage tax groups, in
 # both tax modes against a Sage simulator that calculates tax as Sage does (by detail and by
 # summary, exempt classes, manual tax dropped on a partial shipment). store: each invoice equals
 # the web order per authority to the cent;
@@ -20,7 +20,7 @@ for mode in store sage; do
 	wsi-sync >/dev/null 2>sync.err
 	out=$(sage /_sim/state | WSI_DB="$T/wsi.db" python3 "$TESTS/money_corpus.py" check "$mode"); rc=$?
 	printf '%s\n' "$out" | sed "s/^/# $mode: /"
-	is "$rc" 0 "tax = $mode: all 30 orders as money.md says (the table above)"
+	is "$rc" 0 "tax = $mode: all 33 orders as money.md says (the table above)"
 	is "$(sage_dups)" 0 "tax = $mode: none twice"
 	if [ "$mode" = store ]; then # the switch works: a partial shipment's manual tax is replaced by Sage's
 		curl -s -u WEBAPI:sage-test-pw -H 'Content-Type: application/json' -X POST "$SAGE_URL/OE/OEOrders" --data-binary \

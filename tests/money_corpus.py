@@ -3,9 +3,11 @@
 shape, from the WooCommerce docs) over three Sage tax groups (CALIF: CA 6 %, by detail; WASEA:
 WAST 6.5 % + WAKC 3.6 %, by detail; BCTAX: GST 5 % + PST 7 %, by summary), ten variants each:
 one line, three lines rounded per line or on the total, an untaxed line, taxed shipping, a taxed
-and an untaxed fee, a 10 % coupon, prices including tax, 4-decimal amounts.
+and an untaxed fee, a 10 % coupon, prices including tax, 4-decimal amounts, and (the eleventh)
+a 10 % coupon in a store keeping 4 decimals, whose nets and taxes Sage gets in cents, each
+rounded down and the cents the store's rounded totals hold beyond them on the largest remainders.
 
-`orders` prints them for the store simulator. `check store|sage` reads the Sage simulator's state
+33 orders in all. `orders` prints them for the store simulator. `check store|sage` reads the Sage simulator's state
 (stdin) and wsi's states (WSI_DB) and prints the table: case, outcome, Sage per authority, web per
 authority, and checks each line as Sage keeps it (quantity, price or amount, tax per authority in
 store mode, the exempt class where the store charged none, the rounding line); exits 1 if any order
@@ -14,7 +16,7 @@ Sage = web per authority to the cent; in `sage` mode posted with Sage's own tax 
 (a short cent on the rounding charge) when within 0.02 per authority, else waiting as tax-differs.
 """
 import copy, json, os, sqlite3, sys
-from decimal import Decimal, ROUND_HALF_UP
+from decimal import Decimal, ROUND_DOWN, ROUND_HALF_UP
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 C = Decimal('0.01')
@@ -24,23 +26,39 @@ GROUPS = {  # customer id -> (Sage group, [(web rate code, rate id, Sage authori
     888: ('BCTAX', [('CA-BC-GST', 90, 'GST', Decimal(5)), ('CA-BC-PST', 91, 'PST', Decimal(7))], True),
 }
 VARIANTS = ['one line', 'three lines, per line', 'three lines, on the total', 'an untaxed line', 'taxed shipping',
-            'taxed fee', 'untaxed fee', '10% coupon', 'prices include tax', '4 decimals']
+            'taxed fee', 'untaxed fee', '10% coupon', 'prices include tax', '4 decimals', '4-decimal coupon']
+N = len(VARIANTS)
 
 
 def r2(x):
     return x.quantize(C, ROUND_HALF_UP)
 
 
+def r4(x):
+    return x.quantize(Decimal('0.0001'), ROUND_HALF_UP)
+
+
+def spread(amounts, target):
+    """The amounts in cents: each rounded down, the cents `target` holds beyond them one each to the
+    largest remainders, the first on a tie."""
+    floors = [x.quantize(C, ROUND_DOWN) for x in amounts]
+    cents = int((target - sum(floors, Decimal(0))) / C)
+    for k in sorted(range(len(amounts)), key=lambda k: (floors[k] - amounts[k], k))[:cents]:
+        floors[k] += C
+    return floors
+
+
 def case(n):
-    cust = [1, 777, 888][n // 10]
-    v = n % 10
+    cust = [1, 777, 888][n // N]
+    v = n % N
     prices = [Decimal('10.05'), Decimal('10.10'), Decimal('7.33')]
     lines = [(1, prices[n % 3], True)] if v == 0 else [(q, p, True) for q, p in ((1, prices[0]), (2, prices[1]), (1, prices[2]))]
     if v == 3:
         lines[1] = (lines[1][0], lines[1][1], False)
     return {'id': 60000 + n, 'name': f'{GROUPS[cust][0]} {VARIANTS[v]}', 'cust': cust, 'lines': lines,
             'ship': (Decimal('10.00'), v == 4), 'fee': (Decimal('2.50'), v == 5) if v in (5, 6) else None,
-            'coupon': Decimal('0.10') if v == 7 else Decimal(0), 'on_total': v == 2, 'incl': v == 8, 'dp4': v == 9}
+            'coupon': Decimal('0.10') if v in (7, 10) else Decimal(0), 'on_total': v == 2, 'incl': v == 8,
+            'dp4': v in (9, 10), 'exact': v == 10}
 
 
 def store_tax(c):
@@ -49,7 +67,7 @@ def store_tax(c):
     parts = []
     for q, p, taxed in c['lines']:
         sub = p * q
-        net = sub - r2(sub * c['coupon'])
+        net = r4(sub - sub * c['coupon']) if c['exact'] else sub - r2(sub * c['coupon'])
         parts.append(['line', net, taxed, sub])
     parts.append(['shipping', c['ship'][0], c['ship'][1], c['ship'][0]])
     if c['fee']:
@@ -59,7 +77,7 @@ def store_tax(c):
     for code, rid, auth, rate in taxes:
         taxed = [p for p in parts if p[2]]
         for p in taxed:
-            p[4][auth] = r2(p[1] * rate / 100)
+            p[4][auth] = (r4 if c['exact'] else r2)(p[1] * rate / 100)
         if c['on_total'] and taxed:  # rounded on the total, the last line taking the difference
             whole = r2(sum(p[1] for p in taxed) * rate / 100)
             taxed[-1][4][auth] += whole - sum(p[4][auth] for p in taxed)
@@ -67,8 +85,23 @@ def store_tax(c):
     return parts, web
 
 
+def sent(parts, web):
+    """What Sage is sent, in cents: the parts with their nets and taxes spread (a store keeping 4
+    decimals), each authority's tax rounded once, the nets to the total less that."""
+    total = r2(sum(p[1] for p in parts) + sum(web.values(), Decimal(0)))
+    out = [list(p[:4]) + [dict(p[4])] for p in parts]
+    for a in web:
+        taxed = [p for p in out if a in p[4]]
+        for p, x in zip(taxed, spread([p[4][a] for p in taxed], r2(web[a]))):
+            p[4][a] = x
+    for p, x in zip(out, spread([p[1] for p in parts], total - sum((r2(w) for w in web.values()), Decimal(0)))):
+        p[1] = x
+    return out
+
+
 def sage_tax(c, parts):
-    """What Sage calculates (sagesim, money.md section 1): untaxed parts in the exempt class (0 %)."""
+    """What Sage calculates (sagesim, money.md section 1) on the nets it is sent: untaxed parts in
+    the exempt class (0 %)."""
     _, taxes, summary = GROUPS[c['cust']]
     out = {}
     for _, _, auth, rate in taxes:
@@ -109,14 +142,14 @@ def order(c, base):
     o['coupon_lines'] = [{'id': 1, 'code': 'TENOFF', 'discount': amt(disc, c), 'discount_tax': '0.00'}] if disc else []
     tax = sum(web.values(), Decimal(0))
     o.update(discount_total=amt(disc, c), shipping_total=amt(ship[1], c), shipping_tax=amt(st, c), cart_tax=amt(tax - st, c),
-             total_tax=amt(tax, c), total=amt(sum(p[1] for p in parts) + tax, c),
+             total_tax=amt(tax, c), total=amt(r2(sum(p[1] for p in parts) + tax), c),
              tax_lines=[{'id': k + 1, 'rate_code': code, 'rate_id': rid, 'label': auth, 'compound': False,
                          'tax_total': amt(web[auth] - ship[4].get(auth, 0), c), 'shipping_tax_total': amt(ship[4].get(auth, 0), c)}
                         for k, (code, rid, auth, _) in enumerate(taxes)])
     return o
 
 
-CASES = [case(n) for n in range(30)]
+CASES = [case(n) for n in range(3 * N)]
 
 if sys.argv[1] == 'orders':
     base = [x for x in json.load(open(os.path.join(HERE, 'fixtures', 'lamp-orders.json'))) if x['id'] == 10232][0]
@@ -129,7 +162,9 @@ db = sqlite3.connect(os.environ['WSI_DB'])
 bad = 0
 print(f'{"case":<34} {"outcome":<12} {"Sage per authority":<26} {"web per authority":<26} ok')
 for c in CASES:
-    parts, web = store_tax(c)
+    parts, exact_web = store_tax(c)
+    parts = sent(parts, exact_web)
+    web = {a: r2(x) for a, x in exact_web.items()}  # what the store charged
     pred = sage_tax(c, parts)
     group, taxes, _ = GROUPS[c['cust']]
     auths = [a for _, _, a, _ in taxes]

@@ -490,6 +490,9 @@ static void predict_tax(struct run *r, const json_t *c, const json_t *cu, const 
 	char up[128], b1[40], b2[40], f[32];
 	wsi_dec pred[6] = {{0}}, web[6] = {{0}}, exact[6] = {{0}};
 	const json_t *index = json_object_get(plan, "index"), *ex = json_object_get(plan, "exempt");
+	json_t *cents = wsi_sale_cents(c, index); /* Sage calculates on the nets it is sent */
+	if (cents)
+		c = cents;
 	const char *method = wsi_jstr(group, "CalculationMethod");
 	int summary = method && (!strcmp(method, "Summary") || !strcmp(method, "1"));
 	static const struct { const char *on, *part; } parts[] = {{"line", "lines"}, {"shipping", "shipping_lines"}, {"fee", "fees"}};
@@ -538,6 +541,7 @@ static void predict_tax(struct run *r, const json_t *c, const json_t *cu, const 
 	for (int a = 1; a <= 5; a++) {
 		if (summary)
 			pred[a] = wsi_dec_round(exact[a], 2);
+		web[a] = wsi_dec_round(web[a], 2); /* what a store keeping 4 decimals charged */
 		all_web = wsi_dec_add(all_web, web[a]);
 		all_pred = wsi_dec_add(all_pred, pred[a]);
 		json_array_append_new(list, json_string(wsi_dec_fmt(pred[a], 2, b1, sizeof b1)));
@@ -566,6 +570,7 @@ static void predict_tax(struct run *r, const json_t *c, const json_t *cu, const 
 		    apart ? "more apart than [sage] rounding_tolerance"
 		    : short_by.v < 0 ? "Sage would charge more, and a rounding charge cannot take it off"
 				     : "name a rounding charge ([sage] rounding_charge) to take the difference");
+	json_decref(cents);
 }
 
 /* Each web tax code mapped to a Sage authority in the customer's tax group: its index (1..5) is kept
