@@ -75,6 +75,7 @@ void wsi_html_decode(char *s)
 struct cx {
 	wsi_error *e;
 	int failed;
+	const char *money_set; /* Shopify's money set being derived: shop_money (NULL) or presentment_money */
 };
 
 /* The first 60 bytes of a value as JSON, in a buffer of our own (not json_dumps: wsi-stage gives
@@ -519,16 +520,64 @@ static json_t *shopify_lines(const json_t *r, struct cx *c, int incl, wsi_dec *i
 	return lines;
 }
 
-/* Shopify shipping_lines: each net of its discounts (and its tax when prices include it), the
- * first less what refunds before now gave back of shipping (order_adjustments of kind
- * shipping_refund, negative amounts), as the order is now. */
+/* An amount of a Shopify refund: X, or where it has only X_set (refund_shipping_lines' subtotal and
+ * tax) the amount of the money set being derived. */
+static wsi_dec set_money(struct cx *c, const json_t *o, const char *key, const char *field)
+{
+	char set[64];
+	if (json_object_get(o, key))
+		return money(c, o, key, field);
+	snprintf(set, sizeof set, "%s_set", key);
+	const json_t *m = json_object_get(json_object_get(o, set), c->money_set ? c->money_set : "shop_money");
+	return money(c, m, "amount", field);
+}
+
+/* Shopify shipping_lines: each net of its discounts (and its tax when prices include it), less
+ * what refunds before now gave back of it, as the order is now: a refund's refund_shipping_lines
+ * name their shipping line (Shopify 2024-10); a refund with none gives it back by order_adjustments
+ * of kind shipping_refund (negative amounts), taken off the lines in order, each down to 0. */
 static json_t *shopify_shipping(const json_t *r, struct cx *c, int incl, wsi_dec *shipping)
 {
 	json_t *ship = json_array(), *v, *rf, *adj;
-	char field[128];
-	size_t i, j;
-	wsi_dec back = {0}, back_tax = {0};
-	json_array_foreach(json_object_get(r, "refunds"), i, rf)
+	const json_t *lines = json_object_get(r, "shipping_lines");
+	char field[160];
+	size_t i, j, n = json_array_size(lines);
+	wsi_dec back = {0}, back_tax = {0}, *net = calloc(n + 1, sizeof *net), *tax = calloc(n + 1, sizeof *tax);
+	if (!net || !tax) {
+		free(net);
+		free(tax);
+		bad(c, "shipping_lines", r, "shipping_lines");
+		return ship;
+	}
+	json_array_foreach(lines, i, v) {
+		snprintf(field, sizeof field, "shipping_lines[%zu].price", i);
+		wsi_dec p = money(c, v, "price", field);
+		snprintf(field, sizeof field, "shipping_lines[%zu].discount_allocations", i);
+		wsi_dec d = sum_of(c, json_object_get(v, "discount_allocations"), "amount", field);
+		snprintf(field, sizeof field, "shipping_lines[%zu].tax_lines", i);
+		tax[i] = sum_of(c, json_object_get(v, "tax_lines"), "price", field);
+		net[i] = wsi_dec_sub(p, d);
+		if (incl)
+			net[i] = wsi_dec_sub(net[i], tax[i]);
+	}
+	json_array_foreach(json_object_get(r, "refunds"), i, rf) {
+		const json_t *named = json_object_get(rf, "refund_shipping_lines");
+		json_array_foreach(named, j, adj) {
+			char a[32], b[32];
+			const char *id = wsi_jtext(adj, "shipping_line_id", a, sizeof a);
+			size_t k = 0;
+			snprintf(field, sizeof field, "refunds[%zu].refund_shipping_lines[%zu]", i, j);
+			while (k < n && !(id && wsi_jtext(json_array_get(lines, k), "id", b, sizeof b) && !strcmp(id, b)))
+				k++;
+			if (k == n) {
+				bad(c, field, adj, "shipping_line_id"); /* names no shipping line of the order */
+				continue;
+			}
+			net[k] = wsi_dec_sub(net[k], set_money(c, adj, "subtotal_amount", field));
+			tax[k] = wsi_dec_sub(tax[k], set_money(c, adj, "tax_amount", field));
+		}
+		if (json_array_size(named))
+			continue; /* its order adjustments say the same again */
 		json_array_foreach(json_object_get(rf, "order_adjustments"), j, adj) {
 			const char *kind = wsi_jstr(adj, "kind");
 			if (!kind || strcmp(kind, "shipping_refund"))
@@ -537,28 +586,32 @@ static json_t *shopify_shipping(const json_t *r, struct cx *c, int incl, wsi_dec
 			back = wsi_dec_sub(back, money(c, adj, "amount", field));
 			back_tax = wsi_dec_sub(back_tax, money(c, adj, "tax_amount", field));
 		}
-	json_array_foreach(json_object_get(r, "shipping_lines"), i, v) {
+	}
+	/* given back with no line named: off the first line, what it cannot take off the next, the last
+	 * taking what is left (more than was charged: a negative charge, which wsi-validate refuses) */
+	for (size_t k = 0; k < n; k++) {
+		int last = k + 1 == n;
+		wsi_dec take = last || back.v < net[k].v ? back : net[k], take_tax = last || back_tax.v < tax[k].v ? back_tax : tax[k];
+		if (!last && take.v < 0)
+			take.v = 0;
+		if (!last && take_tax.v < 0)
+			take_tax.v = 0;
+		net[k] = wsi_dec_sub(net[k], take);
+		tax[k] = wsi_dec_sub(tax[k], take_tax);
+		back = wsi_dec_sub(back, take);
+		back_tax = wsi_dec_sub(back_tax, take_tax);
+	}
+	json_array_foreach(lines, i, v) {
 		json_t *s = json_object();
 		put_str(s, "method", wsi_jstr(v, "code"));
 		put_str(s, "title", wsi_jstr(v, "title"));
-		snprintf(field, sizeof field, "shipping_lines[%zu].price", i);
-		wsi_dec p = money(c, v, "price", field);
-		snprintf(field, sizeof field, "shipping_lines[%zu].discount_allocations", i);
-		wsi_dec d = sum_of(c, json_object_get(v, "discount_allocations"), "amount", field);
-		snprintf(field, sizeof field, "shipping_lines[%zu].tax_lines", i);
-		wsi_dec t = sum_of(c, json_object_get(v, "tax_lines"), "price", field);
-		wsi_dec net = wsi_dec_sub(p, d);
-		if (incl)
-			net = wsi_dec_sub(net, t);
-		if (i == 0) {
-			net = wsi_dec_sub(net, back);
-			t = wsi_dec_sub(t, back_tax);
-		}
-		wsi_jset_dec(s, "total", net);
-		wsi_jset_dec(s, "tax", t);
-		*shipping = wsi_dec_add(*shipping, net);
+		wsi_jset_dec(s, "total", net[i]);
+		wsi_jset_dec(s, "tax", tax[i]);
+		*shipping = wsi_dec_add(*shipping, net[i]);
 		json_array_append_new(ship, s);
 	}
+	free(net);
+	free(tax);
 	return ship;
 }
 
@@ -699,7 +752,7 @@ static void to_presentment(json_t *v)
 
 json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
 {
-	struct cx c = {e, 0};
+	struct cx c = {e, 0, NULL};
 	long long mod;
 	char buf[64];
 	if (!json_is_object(raw)) {
@@ -734,7 +787,7 @@ json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
 	if (!strcmp(source, "shopify") && pc && *pc && sc && strcmp(pc, sc)) {
 		json_t *pr = json_deep_copy(raw);
 		wsi_error pe = {0};
-		struct cx pcx = {&pe, 0};
+		struct cx pcx = {&pe, 0, "presentment_money"};
 		to_presentment(pr);
 		json_t *alt = pr ? shopify(pr, &pcx) : NULL;
 		json_decref(pr);

@@ -39,6 +39,8 @@ const wsi_reason_code wsi_reason_codes[] = {
 	 "change the quantity or the price in the store, or post it by hand"},
 	{"negative-fee", 0, "with a negative fee, which Sage has no form for",
 	 "make the discount a coupon in the store, or post it by hand"},
+	{"negative-shipping", 0, "with more shipping given back than was charged, which Sage has no form for",
+	 "post it by hand in Sage, with a credit note"},
 	{"sage-refused", 0, "that Sage refused", "fix the cause, then wsi-validate KEY | wsi-post"},
 	{"sage-total-differs", 0, "posted, with a Sage total that differs from the web order's",
 	 "check the invoice in Sage, then wsi-sync settle KEY"},

@@ -514,6 +514,11 @@ static int charge_details(json_t *details, const wsi_config *c, const json_t *ca
 		struct taxv t;
 		if (!amt.v && !tax.v)
 			continue;
+		if (amt.v < 0 || tax.v < 0) {
+			refusal = "negative-shipping";
+			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: shipping line %zu is %s: more was given back than charged",
+					store, id, i + 1, wsi_dec_fmt(amt, 2, b, sizeof b));
+		}
 		if (tax_vector(canon, mapped, "shipping", i, tax, &t, store, id, e))
 			return -1;
 		json_array_append_new(details, misc_line(ship_code, amt, &t));

@@ -67,6 +67,42 @@ wsi-sync 2>sync.err
 is "$(state_of 7005):$(sage /_sim/state | json_get "[d['ExtendedAmount'] for o in j['orders'] if o['OrderReference'] == 'shop:7005' for d in o['OrderDetails'] if d['LineType'] == 'Miscellaneous']")" \
 	"posted:[6.0]" "4.00 of the shipping refunded before posting: posted with 6.00 shipping, not held"
 
+# shipping given back on two shipping lines (10.00 and 5.00): 12.00 by an order adjustment (larger
+# than the first line: 3.00 left on the second); 5.00 of the second by refund_shipping_lines alone
+# (Shopify 2024-10); the same with its order adjustment beside it (taken once)
+sim /_sim/orders | python3 -c '
+import copy, json, sys
+base = json.load(sys.stdin)[0]
+def m(x):
+    return {"shop_money": {"amount": x, "currency_code": "USD"}, "presentment_money": {"amount": x, "currency_code": "USD"}}
+def order(oid, adjust, lines):
+    o = copy.deepcopy(base)
+    o.update(id=oid, name="#%d" % oid, order_number=oid, financial_status="partially_refunded")
+    o["line_items"] = o["line_items"][:1]
+    s0 = dict(o["shipping_lines"][0], tax_lines=[], discount_allocations=[])
+    o["shipping_lines"] = [dict(s0, id=oid * 10 + 1, price="10.00", discounted_price="10.00"),
+                           dict(s0, id=oid * 10 + 2, price="5.00", discounted_price="5.00", title="Gift box")]
+    l = o["line_items"][0]
+    net = float(l["price"]) * l["quantity"]; tax = sum(float(t["price"]) for t in l["tax_lines"])
+    back = float(adjust or lines)
+    o.update(total_price="%.2f" % (net + tax + 15), current_total_price="%.2f" % (net + tax + 15 - back),
+             total_tax="%.2f" % tax, current_total_tax="%.2f" % tax)
+    o["refunds"] = [{"id": oid + 1, "order_id": oid, "refund_line_items": [],
+                     "transactions": [{"id": oid + 2, "kind": "refund", "status": "success", "amount": "%.2f" % back}],
+                     "order_adjustments": [{"id": oid + 3, "order_id": oid, "refund_id": oid + 1, "amount": "-" + adjust,
+                                            "tax_amount": "0.00", "kind": "shipping_refund", "reason": "Shipping refund"}] if adjust else [],
+                     "refund_shipping_lines": [{"id": oid + 4, "shipping_line_id": oid * 10 + 2,
+                                                "subtotal_amount_set": m(lines), "tax_amount_set": m("0.00")}] if lines else []}]
+    return o
+print(json.dumps({"orders": [order(7006, "12.00", None), order(7007, None, "5.00"), order(7008, "5.00", "5.00"), order(7009, "20.00", None)], "touch": True}))' >ship2.json
+curl -s -X POST -H 'Content-Type: application/json' --data-binary @ship2.json "$SIM/_sim/orders" >/dev/null
+wsi-sync 2>sync.err
+shipped() { echo "$(state_of "$1"):$(sage /_sim/state | json_get "[d['ExtendedAmount'] for o in j['orders'] if o['OrderReference'] == 'shop:$1' for d in o['OrderDetails'] if d['LineType'] == 'Miscellaneous']")"; }
+is "$(shipped 7006)" "posted:[3.0]" "12.00 of 15.00 shipping given back: the first line's 10.00, then 2.00 of the second"
+is "$(shipped 7007)" "posted:[10.0]" "refund_shipping_lines: the second shipping line given back, the first posted"
+is "$(shipped 7008)" "posted:[10.0]" "refund_shipping_lines and its order adjustment: taken once"
+is "$(shipped 7009):$(q "select code from reasons where id='7009'")" "invalid:[]:negative-shipping" \
+	"20.00 given back of 15.00 shipping: found by wsi-validate, not refused by Sage"
 # the money set of the customer's currency: a CAD shop's order paid in USD, for a USD customer, goes
 # in USD (presentment_money); one paid in EUR, for that customer, waits naming both
 sim /_sim/orders | python3 -c '
