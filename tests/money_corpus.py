@@ -8,7 +8,9 @@ a 10 % coupon in a store keeping 4 decimals, whose nets and taxes Sage gets in c
 rounded down and the cents the store's rounded totals hold beyond them on the largest remainders.
 
 33 orders in all. `orders` prints them for the store simulator. `check store|sage` reads the Sage simulator's state
-(stdin) and wsi's states (WSI_DB) and prints the table: case, outcome, Sage per authority, web per
+(stdin), the bodies it was sent (WSI_BODIES, a file of /_sim/bodies) and wsi's states (WSI_DB),
+compares each body sent with the one money.md asks for (each detail whole, the header's tax and
+prepayment), and prints the table: case, outcome, Sage per authority, web per
 authority, and checks each line as Sage keeps it (quantity, price or amount, tax per authority in
 store mode, the exempt class where the store charged none, the rounding line); exits 1 if any order
 is not what money.md says: in `store` mode every order posted with
@@ -150,6 +152,54 @@ def order(c, base):
 
 
 CASES = [case(n) for n in range(3 * N)]
+CUSTOMERS = {1: 'WEB', 777: 'SEA01', 888: 'BCUSD'}
+HEADER = ['CustomerNumber', 'TaxGroup', 'AutoTaxCalculationStatus', 'BankCode', 'ReceiptType', 'PaymentAppliedTo',
+          'PaymentInCustomerCurrency'] + [f'{k}{a}' for k in ('TaxClass', 'TaxBase', 'ExcludedTaxAmount') for a in range(1, 6)]
+
+
+def expected_body(c, parts, mode, idx, total, pred):
+    """The Sage body money.md asks for (decisions 3, 5, 6, 7): the header's customer, tax group, tax
+    mode, sums per authority (store mode) and prepayment; each detail whole."""
+    group, taxes, _ = GROUPS[c['cust']]
+    auths = [a for _, _, a, _ in taxes]
+    details, base, tax = [], {}, {}
+    quantities = iter(c['lines'])
+    for p in parts:
+        if p[0] == 'line':
+            q = next(quantities)[0]
+            d = {'LineType': 'Item', 'Item': 'A1-103/0', 'QuantityOrdered': q, 'QuantityShipped': q, 'PriceOverride': True,
+                 'OrderUnitPrice': float(p[1] / q)}
+        else:
+            d = {'LineType': 'Miscellaneous', 'MiscellaneousChargesCode': 'SHIP' if p[0] == 'shipping' else 'FEE',
+                 'ExtendedAmount': float(p[1])}
+        for a in auths:
+            if not p[4].get(a):
+                d[f'TaxClass{idx[a]}'] = 2
+        for a in auths:
+            if mode == 'store' and p[4].get(a):
+                d.update({f'TaxIncluded{idx[a]}': False, f'TaxBase{idx[a]}': float(p[1]), f'TaxAmount{idx[a]}': float(p[4][a])})
+                base[a] = base.get(a, Decimal(0)) + p[1]
+                tax[a] = tax.get(a, Decimal(0)) + p[4][a]
+        details.append(d)
+    short = sum((p[4].get(a, Decimal(0)) for p in parts for a in auths), Decimal(0)) - sum(pred.values(), Decimal(0))
+    if mode == 'sage' and short > 0:
+        details.append({'LineType': 'Miscellaneous', 'MiscellaneousChargesCode': 'ROUND', 'ExtendedAmount': float(short),
+                        **{f'TaxClass{idx[a]}': 2 for a in auths}})
+    # in this order: the customer and its tax group before the details, the sums after, the prepayment last
+    body = {'CustomerNumber': CUSTOMERS[c['cust']], 'TaxGroup': group, 'AutoTaxCalculationStatus': mode == 'sage',
+            'OrderDetails': details}
+    for a in sorted(base, key=lambda a: idx[a]):
+        body.update({f'TaxBase{idx[a]}': float(base[a]), f'ExcludedTaxAmount{idx[a]}': float(tax[a])})
+    body.update({'BankCode': 'SEATAC', 'ReceiptType': 'CC', 'PaymentAppliedTo': 'OrderNumber',
+                 'PaymentInCustomerCurrency': float(total)})
+    return body
+
+
+def key_order(body):
+    """The order of the properties (Sage puts them to its view in payload order: PriceOverride
+    before OrderUnitPrice, the tax group before the details)."""
+    return [list(body)] + [list(d) for d in body.get('OrderDetails', [])]
+
 
 if sys.argv[1] == 'orders':
     base = [x for x in json.load(open(os.path.join(HERE, 'fixtures', 'lamp-orders.json'))) if x['id'] == 10232][0]
@@ -158,6 +208,7 @@ if sys.argv[1] == 'orders':
 
 mode = sys.argv[2]
 state = json.load(sys.stdin)
+bodies = json.load(open(os.environ['WSI_BODIES']))
 db = sqlite3.connect(os.environ['WSI_DB'])
 bad = 0
 print(f'{"case":<34} {"outcome":<12} {"Sage per authority":<26} {"web per authority":<26} ok')
@@ -202,6 +253,15 @@ for c in CASES:
                        'ExtendedAmount': float(sum(web.values()) - sum(pred.values())), **{f'TaxClass{idx[a]}': 2 for a in auths}})
     got_lines = [{k: d.get(k) for k in e} for e, d in zip(expect, orders[0]['OrderDetails'])] if orders else []
     body_ok = not orders or (len(orders[0]['OrderDetails']) == len(expect) and got_lines == expect)
+    # the body wsi sent: every detail whole (but its location), the header's money and tax
+    want_body = expected_body(c, parts, mode, idx, total, pred)
+    sent_body = bodies.get(orders[0]['OrderNumber'], {}) if orders else None
+    if sent_body is not None:
+        got = {k: ([{f: v for f, v in d.items() if f != 'Location'} for d in x] if k == 'OrderDetails' else x)
+               for k, x in sent_body.items() if k in HEADER or k == 'OrderDetails'}
+        if got != want_body or key_order(got) != key_order(want_body):
+            body_ok = False
+            print(f'  body sent: {json.dumps(got)}\n  expected:  {json.dumps(want_body)}')
     got_sage = {}
     if inv:
         idx = {a: k + 1 for k, a in enumerate(auths)}

@@ -13,6 +13,7 @@ every line ships), and the prepayment when the header carries one, in one step a
 or not at all. POST AR/ARReceiptAndAdjustmentBatches takes prepayment receipts.
 
 Controls for the tests under /_sim/: add or change customers and items, read what was created,
+read the body each order was created from (/_sim/bodies, by order number),
 count requests, delete orders (a restore), snapshot and roll back, and faults: a status, a
 delay, a dropped connection, and "commit, then drop the connection".
 
@@ -223,6 +224,7 @@ class Company:
         self.seq = {'order': 0, 'ship': 0, 'inv': 0, 'batch': 100}
         self.snapshots = {}
         self.history = []  # (time, what): for diagnosing a fault run
+        self.bodies = {}  # order number -> the body it was created from, as received
 
     def find(self, table, keyf, value):
         for r in self.tables[table]:
@@ -421,6 +423,7 @@ class Company:
         if not prepay:
             cust['BalanceDueInCustomerCurrency'] = float(Decimal(str(cust.get('BalanceDueInCustomerCurrency', 0))) + total)
         self.tables['orders'].append(order)
+        self.bodies[number] = body
         self.history.append((time.time(), f"created {number} for {order['OrderReference']}"))
         return order
 
@@ -630,6 +633,8 @@ class Handler(BaseHTTPRequestHandler):
         with srv.lock:
             if path == '/_sim/state':
                 return self.send(200, co.state())
+            if path == '/_sim/bodies':
+                return self.send(200, co.bodies)
             if path == '/_sim/stats':
                 return self.send(200, srv.stats)
             if path == '/_sim/faults':  # how many queued faults have not fired yet
