@@ -379,23 +379,89 @@ static void add_sum(struct taxsum *s, wsi_dec base, const struct taxv *t)
 		}
 }
 
+struct wsi_tax_index {
+	const json_t *taxes;
+	size_t *head[3], heads[3]; /* per part, per line: 1 + its first entry (0: none) */
+	size_t *next;              /* per entry: 1 + the next entry of the same line (0: none) */
+};
+
+static int tax_part(const char *on)
+{
+	return !on ? -1 : !strcmp(on, "line") ? 0 : !strcmp(on, "shipping") ? 1 : !strcmp(on, "fee") ? 2 : -1;
+}
+
+wsi_tax_index *wsi_tax_index_new(const json_t *canon)
+{
+	wsi_tax_index *x = calloc(1, sizeof *x);
+	const json_t *taxes = json_object_get(canon, "taxes");
+	size_t n = json_array_size(taxes), i, *tail[3] = {NULL};
+	json_t *t;
+	if (!x)
+		return NULL;
+	x->taxes = taxes;
+	x->next = calloc(n + 1, sizeof *x->next);
+	static const char *const parts[] = {"lines", "shipping_lines", "fees"};
+	for (int p = 0; p < 3; p++) {
+		x->heads[p] = json_array_size(json_object_get(canon, parts[p]));
+		x->head[p] = calloc(x->heads[p] + 1, sizeof *x->head[p]);
+		tail[p] = calloc(x->heads[p] + 1, sizeof *tail[p]);
+	}
+	int ok = x->next && x->head[0] && x->head[1] && x->head[2] && tail[0] && tail[1] && tail[2];
+	json_array_foreach(taxes, i, t) {
+		int p = tax_part(wsi_jstr(t, "on"));
+		json_int_t k = json_integer_value(json_object_get(t, "n"));
+		if (!ok || p < 0 || k < 0 || (size_t)k >= x->heads[p])
+			continue; /* on no line: no line's tax */
+		if (tail[p][k])
+			x->next[tail[p][k] - 1] = i + 1;
+		else
+			x->head[p][k] = i + 1;
+		tail[p][k] = i + 1;
+	}
+	for (int p = 0; p < 3; p++)
+		free(tail[p]);
+	if (!ok) {
+		wsi_tax_index_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+const json_t *wsi_tax_index_next(const wsi_tax_index *x, const char *on, size_t n, size_t *cursor)
+{
+	int p = tax_part(on);
+	if (!x || p < 0 || n >= x->heads[p])
+		return NULL;
+	size_t at = *cursor ? x->next[*cursor - 1] : x->head[p][n];
+	*cursor = at;
+	return at ? json_array_get(x->taxes, at - 1) : NULL;
+}
+
+void wsi_tax_index_free(wsi_tax_index *x)
+{
+	if (!x)
+		return;
+	for (int p = 0; p < 3; p++)
+		free(x->head[p]);
+	free(x->next);
+	free(x);
+}
+
 /* The reason code of the last order the body builder refused (thread-local: -j posts on threads). */
 static _Thread_local const char *refusal;
 
 /* The tax of line n of part `on` per Sage authority: each web tax code goes to the index validate
  * found in the customer's tax group (mapped.tax). Never all on authority 1: a tax with no index
  * refuses the order. */
-static int tax_vector(const json_t *canon, const json_t *mapped, const char *on, size_t n, wsi_dec line_tax,
-		      struct taxv *t, const char *store, const char *id, wsi_error *e)
+static int tax_vector(const json_t *canon, const wsi_tax_index *ti, const json_t *mapped, const char *on, size_t n,
+		      wsi_dec line_tax, struct taxv *t, const char *store, const char *id, wsi_error *e)
 {
 	*t = plan_taxv(mapped);
 	const json_t *index = json_object_get(json_object_get(mapped, "tax"), "index");
 	wsi_dec sum = {0};
-	size_t i;
-	json_t *x;
-	json_array_foreach(json_object_get(canon, "taxes"), i, x) {
-		if (strcmp(wsi_jstr(x, "on") ? wsi_jstr(x, "on") : "", on) || json_integer_value(json_object_get(x, "n")) != (json_int_t)n)
-			continue;
+	size_t cursor = 0;
+	const json_t *x;
+	while ((x = wsi_tax_index_next(ti, on, n, &cursor))) {
 		const char *code = wsi_jstr(x, "code");
 		json_int_t a = json_integer_value(json_object_get(index, code ? code : ""));
 		wsi_dec amt = {0};
@@ -438,7 +504,7 @@ static int exact_price(wsi_dec q, wsi_dec net, wsi_dec unit, wsi_dec *p)
 }
 
 /* The item lines, each at its net price in cents (split in two when the cents do not divide). */
-static int item_details(json_t *details, const json_t *canon, const json_t *mapped, const char *location,
+static int item_details(json_t *details, const json_t *canon, const wsi_tax_index *ti, const json_t *mapped, const char *location,
 			const char *store, const char *id, struct taxsum *sum, wsi_error *e)
 {
 	char b[48];
@@ -452,7 +518,7 @@ static int item_details(json_t *details, const json_t *canon, const json_t *mapp
 		if (!item || !*item || q.v <= 0 || net.v < 0 || wsi_dec_div(net, q, &unit)) {
 			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be sent (no item or no quantity)", store, id, i + 1);
 		}
-		if (tax_vector(canon, mapped, "line", i, tax, &t, store, id, e))
+		if (tax_vector(canon, ti, mapped, "line", i, tax, &t, store, id, e))
 			return -1;
 		wsi_dec cents = wsi_dec_round(unit, 2), ext;
 		wsi_dec_mul(cents, q, &ext);
@@ -501,7 +567,8 @@ static int item_details(json_t *details, const json_t *canon, const json_t *mapp
 }
 
 /* Shipping and fees as miscellaneous charges. */
-static int charge_details(json_t *details, const wsi_config *c, const json_t *canon, const json_t *mapped, const char *store,
+static int charge_details(json_t *details, const wsi_config *c, const json_t *canon, const wsi_tax_index *ti,
+			  const json_t *mapped, const char *store,
 			  const char *id, struct taxsum *sum, wsi_error *e)
 {
 	char b[48];
@@ -519,7 +586,7 @@ static int charge_details(json_t *details, const wsi_config *c, const json_t *ca
 			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: shipping line %zu is %s: more was given back than charged",
 					store, id, i + 1, wsi_dec_fmt(amt, 2, b, sizeof b));
 		}
-		if (tax_vector(canon, mapped, "shipping", i, tax, &t, store, id, e))
+		if (tax_vector(canon, ti, mapped, "shipping", i, tax, &t, store, id, e))
 			return -1;
 		json_array_append_new(details, misc_line(ship_code, amt, &t));
 		add_sum(sum, amt, &t);
@@ -534,7 +601,7 @@ static int charge_details(json_t *details, const wsi_config *c, const json_t *ca
 		}
 		if (!amt.v && !tax.v)
 			continue;
-		if (tax_vector(canon, mapped, "fee", i, tax, &t, store, id, e))
+		if (tax_vector(canon, ti, mapped, "fee", i, tax, &t, store, id, e))
 			return -1;
 		json_array_append_new(details, misc_line(fee_code, amt, &t));
 		add_sum(sum, amt, &t);
@@ -598,8 +665,12 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 	json_t *cents = wsi_sale_cents(canon, json_object_get(plan, "index"));
 	if (cents)
 		canon = cents;
-	if (item_details(details, canon, mapped, location, store, id, &sum, e) ||
-	    charge_details(details, c, canon, mapped, store, id, &sum, e)) {
+	wsi_tax_index *ti = wsi_tax_index_new(canon);
+	int bad = !ti ? wsi_fail(e, WSI_EXIT_LOCAL, "out of memory")
+		      : item_details(details, canon, ti, mapped, location, store, id, &sum, e) ||
+				charge_details(details, c, canon, ti, mapped, store, id, &sum, e);
+	wsi_tax_index_free(ti);
+	if (bad) {
 		json_decref(o);
 		json_decref(details);
 		json_decref(cents);

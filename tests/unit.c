@@ -203,6 +203,25 @@ static void the_rest(void)
 	json_decref(mapped);
 	free(ob);
 
+	/* each line's tax entries, found by line: in any order, out-of-range lines no one's */
+	json_t *tc = json_pack("{s:[{},{},{}],s:[{}],s:[{s:s,s:i,s:s},{s:s,s:i,s:s},{s:s,s:i,s:s},{s:s,s:i,s:s},{s:s,s:i,s:s},{s:s,s:i,s:s}]}",
+			       "lines", "shipping_lines", "taxes", "on", "line", "n", 2, "code", "A", "on", "shipping", "n", 0, "code", "S",
+			       "on", "line", "n", 0, "code", "B", "on", "line", "n", 2, "code", "C", "on", "line", "n", 7, "code", "X",
+			       "on", "fee", "n", 0, "code", "Y");
+	wsi_tax_index *ti = wsi_tax_index_new(tc);
+	char got[64] = "";
+	const char *ons[] = {"line", "line", "line", "shipping", "fee"};
+	size_t ns[] = {0, 1, 2, 0, 0};
+	for (size_t k = 0; k < 5; k++) {
+		size_t cur = 0;
+		const json_t *x;
+		while ((x = wsi_tax_index_next(ti, ons[k], ns[k], &cur)))
+			strcat(got, wsi_jstr(x, "code"));
+		strcat(got, "|");
+	}
+	ok(ti && !strcmp(got, "B||AC|S||"), "tax entries by line: B; none; A then C; S; none (no line 8, no fee)");
+	wsi_tax_index_free(ti);
+	json_decref(tc);
 }
 
 /* The journal of requests sent: open entries, answers, a line cut by a crash, compaction. */

@@ -493,6 +493,7 @@ static void predict_tax(struct run *r, const json_t *c, const json_t *cu, const 
 	json_t *cents = wsi_sale_cents(c, index); /* Sage calculates on the nets it is sent */
 	if (cents)
 		c = cents;
+	wsi_tax_index *ti = wsi_tax_index_new(c);
 	const char *method = wsi_jstr(group, "CalculationMethod");
 	int summary = method && (!strcmp(method, "Summary") || !strcmp(method, "1"));
 	static const struct { const char *on, *part; } parts[] = {{"line", "lines"}, {"shipping", "shipping_lines"}, {"fee", "fees"}};
@@ -501,12 +502,11 @@ static void predict_tax(struct run *r, const json_t *c, const json_t *cu, const 
 		json_t *l;
 		json_array_foreach(json_object_get(c, parts[p].part), n, l) {
 			wsi_dec net = dec(l, "total"), taxed[6] = {{0}};
-			size_t i;
-			json_t *t;
-			json_array_foreach(json_object_get(c, "taxes"), i, t) {
+			size_t cursor = 0;
+			const json_t *t;
+			while ((t = wsi_tax_index_next(ti, parts[p].on, n, &cursor))) {
 				json_int_t a = json_integer_value(json_object_get(index, wsi_jstr(t, "code") ? wsi_jstr(t, "code") : ""));
-				if (a >= 1 && a <= 5 && !strcmp(wsi_jstr(t, "on") ? wsi_jstr(t, "on") : "", parts[p].on) &&
-				    json_integer_value(json_object_get(t, "n")) == (json_int_t)n)
+				if (a >= 1 && a <= 5)
 					taxed[a] = wsi_dec_add(taxed[a], dec(t, "amount"));
 			}
 			for (int a = 1; a <= 5; a++) {
@@ -570,6 +570,7 @@ static void predict_tax(struct run *r, const json_t *c, const json_t *cu, const 
 		    apart ? "more apart than [sage] rounding_tolerance"
 		    : short_by.v < 0 ? "Sage would charge more, and a rounding charge cannot take it off"
 				     : "name a rounding charge ([sage] rounding_charge) to take the difference");
+	wsi_tax_index_free(ti);
 	json_decref(cents);
 }
 
