@@ -204,7 +204,15 @@ static char *quote_reals(const char *s, size_t n, size_t *outlen)
  * JSON_REJECT_DUPLICATES) would, value for value and member order for member order, or gives up
  * (NULL) on anything it is not sure of (an error, \u0000, a duplicate key, a deep nesting, a long
  * integer): jansson then reads the input and has the last word, error message included. */
-struct fast { const char *s; size_t n, i; int depth; };
+struct fast {
+	const char *s;
+	size_t n, i;
+	int depth;
+	const char *lazy; /* the top-level member whose array's elements are kept as raw text (or dropped) */
+	int keep;
+};
+
+static json_t *fast_lazy_array(struct fast *f);
 
 static json_t *fast_value(struct fast *f);
 
@@ -412,7 +420,10 @@ static json_t *fast_container(struct fast *f, int object)
 			if (!bad && f->i < f->n && f->s[f->i] == ':') {
 				f->i++;
 				fast_ws(f);
-				v = fast_value(f);
+				if (f->lazy && f->depth == 1 && !strcmp(kp, f->lazy) && f->i < f->n && f->s[f->i] == '[')
+					v = fast_lazy_array(f);
+				else
+					v = fast_value(f);
 			}
 			int rc = v ? json_object_set_new_nocheck(c, kp, v) : -1;
 			if (kp != key)
@@ -471,9 +482,107 @@ static json_t *fast_value(struct fast *f)
 	return NULL;
 }
 
+/* The elements of the lazy member's array, each as raw text (wsi_json_raw) or none: skipped over. */
+static json_t *fast_lazy_array(struct fast *f)
+{
+	json_t *a = json_array();
+	f->i++;
+	fast_ws(f);
+	if (a && f->i < f->n && f->s[f->i] == ']') {
+		f->i++;
+		return a;
+	}
+	while (a) {
+		fast_ws(f);
+		size_t at = f->i;
+		json_t *kept = NULL;
+		if (wsi_json_skip(f->s, f->n, &f->i))
+			break;
+		if (f->keep == WSI_LAZY_SPAN && f->i - at < WSI_SPAN_MAX_LEN)
+			kept = json_integer((json_int_t)at * WSI_SPAN_MAX_LEN + (json_int_t)(f->i - at));
+		else if (f->keep == WSI_LAZY_SPAN)
+			break; /* a span too long to note: read whole */
+		else if (f->keep)
+			kept = wsi_json_raw(f->s + at, f->i - at);
+		if (f->keep && json_array_append_new(a, kept))
+			break;
+		fast_ws(f);
+		if (f->i < f->n && f->s[f->i] == ',') {
+			f->i++;
+			continue;
+		}
+		if (f->i < f->n && f->s[f->i] == ']') {
+			f->i++;
+			return a;
+		}
+		break;
+	}
+	json_decref(a);
+	return NULL;
+}
+
+json_t *wsi_json_parse_lazy(const char *buf, size_t len, const char *key, int keep)
+{
+	struct fast f = {buf, len, 0, 0, key, keep};
+	fast_ws(&f);
+	json_t *v = f.i < len && buf[f.i] == '{' ? fast_value(&f) : NULL;
+	fast_ws(&f);
+	if (v && f.i != len) {
+		json_decref(v);
+		v = NULL;
+	}
+	return v;
+}
+
+/* A raw JSON text travels as a string that starts with a NUL and 'J' (as wsi_json_number's): no
+ * string read from outside can hold one. */
+json_t *wsi_json_raw(const char *text, size_t len)
+{
+	char *t = malloc(len + 2);
+	if (!t)
+		return NULL;
+	t[0] = 0;
+	t[1] = 'J';
+	memcpy(t + 2, text, len);
+	json_t *v = json_stringn_nocheck(t, len + 2);
+	free(t);
+	return v;
+}
+
+const char *wsi_json_raw_text(const json_t *v, size_t *len)
+{
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	if (!s || n < 2 || s[0] || s[1] != 'J')
+		return NULL;
+	*len = n - 2;
+	return s + 2;
+}
+
+json_t *wsi_json_span_read(const json_t *v, const char *text, size_t len)
+{
+	json_int_t x = json_integer_value(v);
+	size_t at = (size_t)(x / WSI_SPAN_MAX_LEN), n = (size_t)(x % WSI_SPAN_MAX_LEN);
+	wsi_error e = {0};
+	if (!json_is_integer(v) || x < 0 || at > len || n > len - at)
+		return NULL;
+	return wsi_json_parse(text + at, n, "an element", &e);
+}
+
+json_t *wsi_json_elem(const json_t *arr, size_t i)
+{
+	const json_t *v = json_array_get(arr, i);
+	size_t len;
+	const char *text = wsi_json_raw_text(v, &len);
+	if (!text)
+		return json_incref((json_t *)v);
+	wsi_error e = {0};
+	return wsi_json_parse(text, len, "an element", &e);
+}
+
 json_t *wsi_json_parse_fast(const char *buf, size_t len)
 {
-	struct fast f = {buf, len, 0, 0};
+	struct fast f = {buf, len, 0, 0, NULL, 0};
 	fast_ws(&f);
 	json_t *v = fast_value(&f);
 	fast_ws(&f);
@@ -575,14 +684,36 @@ char *wsi_json_dump_exact(const json_t *v)
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!s)
 		return NULL;
-	/* "\u0000#12.34" -> 12.34 */
-	static const char pat[] = "\"\\u0000#";
+	/* "\u0000#12.34" -> 12.34; "\u0000J{\"a\":1}" -> {"a":1} (the raw text, unescaped: it only
+	 * ever shrinks, so in place) */
+	static const char num[] = "\"\\u0000#", raw[] = "\"\\u0000J";
 	char *o = s, *p = s;
 	while (*p) {
-		if (strncmp(p, pat, sizeof pat - 1) == 0) {
-			p += sizeof pat - 1;
+		if (strncmp(p, num, sizeof num - 1) == 0) {
+			p += sizeof num - 1;
 			while (*p && *p != '"')
 				*o++ = *p++;
+			if (*p == '"')
+				p++;
+		} else if (strncmp(p, raw, sizeof raw - 1) == 0) {
+			p += sizeof raw - 1;
+			while (*p && *p != '"') {
+				if (*p != '\\') {
+					*o++ = *p++;
+					continue;
+				}
+				char c = p[1];
+				unsigned u;
+				if (c == 'u' && hex4(p + 2, &u) == 0 && u < 0x80) {
+					*o++ = (char)u;
+					p += 6;
+				} else {
+					static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+					const char *k = c ? strchr(from, c) : NULL;
+					*o++ = k ? to[k - from] : c;
+					p += c ? 2 : 1;
+				}
+			}
 			if (*p == '"')
 				p++;
 		} else {

@@ -187,7 +187,8 @@ json_t *wsi_maps_apply(const wsi_maps *m, const json_t *canon)
 	json_t *items = json_array();
 	size_t i;
 	json_t *l;
-	json_array_foreach(json_object_get(canon, "lines"), i, l) {
+	const json_t *lines = json_object_get(canon, "lines");
+	wsi_json_each(lines, i, l) {
 		const char *sku = wsi_jstr(l, "sku");
 		json_t *ie = find(m, "item", sku);
 		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s}", "line", (json_int_t)i + 1, "sku", sku ? sku : "",

@@ -76,7 +76,27 @@ struct cx {
 	wsi_error *e;
 	int failed;
 	const char *money_set; /* Shopify's money set being derived: shop_money (NULL) or presentment_money */
+	int compact;           /* lines kept as their text (wsi_order_stored: an order of 100,000 lines) */
+	const char *raw_text;  /* line_items noted where they are in it (WSI_LAZY_SPAN), read one at a time */
+	size_t raw_len;
+	const json_t *noted;   /* that line_items array (no other array's integers are spans) */
 };
+
+static void to_presentment(json_t *v);
+static void add_line(struct cx *c, json_t *lines, json_t *l);
+
+/* Raw element i of arr (line_items as wsi_order_stored reads them: each kept as its text, read
+ * now, in presentment money when that is being derived): a new reference. */
+static json_t *raw_elem(struct cx *c, const json_t *arr, size_t i)
+{
+	size_t n;
+	const json_t *e = json_array_get(arr, i);
+	int noted = c->raw_text && arr == c->noted && json_is_integer(e);
+	json_t *v = noted ? wsi_json_span_read(e, c->raw_text, c->raw_len) : wsi_json_elem(arr, i);
+	if (v && c->money_set && (noted || wsi_json_raw_text(e, &n)))
+		to_presentment(v);
+	return v;
+}
 
 /* The first 60 bytes of a value as JSON, in a buffer of our own (not json_dumps: wsi-stage gives
  * jansson an allocator whose memory free() must not see). */
@@ -185,10 +205,14 @@ static json_t *line_obj(const char *sku, const char *name, const char *line_id, 
 static json_t *woo_lines(const json_t *r, struct cx *c, wsi_dec *items, wsi_dec *tax)
 {
 	json_t *lines = json_array(), *v;
+	const json_t *items_raw = json_object_get(r, "line_items");
 	char field[96];
-	size_t i;
-	json_array_foreach(json_object_get(r, "line_items"), i, v) {
+	for (size_t i = 0; i < json_array_size(items_raw); i++) {
 		char b1[32], b2[32];
+		if (!(v = raw_elem(c, items_raw, i))) {
+			bad(c, "line_items", r, "line_items");
+			break;
+		}
 		json_t *l = line_obj(wsi_jstr(v, "sku"), wsi_jstr(v, "name"), wsi_jtext(v, "id", b1, sizeof b1),
 				     wsi_jtext(v, "product_id", b2, sizeof b2));
 		snprintf(field, sizeof field, "line_items[%zu].quantity", i);
@@ -210,7 +234,8 @@ static json_t *woo_lines(const json_t *r, struct cx *c, wsi_dec *items, wsi_dec 
 		wsi_jset_dec(l, "tax", t);
 		*items = wsi_dec_add(*items, tot);
 		*tax = wsi_dec_add(*tax, t);
-		json_array_append_new(lines, l);
+		add_line(c, lines, l);
+		json_decref(v);
 	}
 	return lines;
 }
@@ -341,15 +366,22 @@ static json_t *taxes_of(const json_t *r, struct cx *c, const json_t *o, int woo)
 		{"line", "lines", "line_items"}, {"shipping", "shipping_lines", "shipping_lines"}, {"fee", "fees", "fee_lines"}};
 	for (size_t p = 0; p < 3; p++) {
 		size_t n = 0; /* the canonical index: Shopify lines edited away have none */
-		json_array_foreach(json_object_get(r, parts[p].raw), i, v) {
-			if (!woo && p == 0 && edited_away(v))
+		const json_t *raw = json_object_get(r, parts[p].raw);
+		for (i = 0; i < json_array_size(raw); i++) {
+			if (!(v = raw_elem(c, raw, i)))
+				break; /* (said by the lines) */
+			if (!woo && p == 0 && edited_away(v)) {
+				json_decref(v);
 				continue;
-			const json_t *line = json_array_get(json_object_get(o, parts[p].canon), n);
+			}
+			json_t *line = wsi_json_elem(json_object_get(o, parts[p].canon), n);
 			wsi_dec t = {0};
 			wsi_jdec(line, "tax", (wsi_dec){0}, &t);
+			json_decref(line);
 			char where[64];
 			snprintf(where, sizeof where, "%s[%zu].%s", parts[p].raw, i, woo ? "taxes" : "tax_lines");
 			line_taxes(taxes, c, parts[p].on, n++, json_object_get(v, woo ? "taxes" : "tax_lines"), codes, t, where);
+			json_decref(v);
 		}
 	}
 	json_decref(codes);
@@ -469,12 +501,18 @@ static int shopify_refunded(const json_t *r, struct cx *c, const char *id, wsi_d
 static json_t *shopify_lines(const json_t *r, struct cx *c, int incl, wsi_dec *items)
 {
 	json_t *lines = json_array(), *v;
+	const json_t *items_raw = json_object_get(r, "line_items");
 	char field[128];
-	size_t i;
-	json_array_foreach(json_object_get(r, "line_items"), i, v) {
+	for (size_t i = 0; i < json_array_size(items_raw); i++) {
 		char b1[32] = "", b2[32];
-		if (edited_away(v))
+		if (!(v = raw_elem(c, items_raw, i))) {
+			bad(c, "line_items", r, "line_items");
+			break;
+		}
+		if (edited_away(v)) {
+			json_decref(v);
 			continue; /* edited to quantity 0: no line for Sage (money.md decision 11) */
+		}
 		json_t *l = line_obj(wsi_jstr(v, "sku"), wsi_jstr(v, "name") ? wsi_jstr(v, "name") : wsi_jstr(v, "title"),
 				     wsi_jtext(v, "id", b1, sizeof b1), wsi_jtext(v, "product_id", b2, sizeof b2));
 		snprintf(field, sizeof field, "line_items[%zu].quantity", i);
@@ -515,7 +553,8 @@ static json_t *shopify_lines(const json_t *r, struct cx *c, int incl, wsi_dec *i
 		wsi_jset_dec(l, "total", net);
 		wsi_jset_dec(l, "tax", t);
 		*items = wsi_dec_add(*items, net);
-		json_array_append_new(lines, l);
+		add_line(c, lines, l);
+		json_decref(v);
 	}
 	return lines;
 }
@@ -750,9 +789,9 @@ static void to_presentment(json_t *v)
 	}
 }
 
-json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
+static json_t *canonical(const char *source, const json_t *raw, const char *text, size_t len, int compact, wsi_error *e)
 {
-	struct cx c = {e, 0, NULL};
+	struct cx c = {e, 0, NULL, compact, text, len, text ? json_object_get(raw, "line_items") : NULL};
 	long long mod;
 	char buf[64];
 	if (!json_is_object(raw)) {
@@ -787,7 +826,7 @@ json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
 	if (!strcmp(source, "shopify") && pc && *pc && sc && strcmp(pc, sc)) {
 		json_t *pr = json_deep_copy(raw);
 		wsi_error pe = {0};
-		struct cx pcx = {&pe, 0, "presentment_money"};
+		struct cx pcx = {&pe, 0, "presentment_money", compact, text, len, text ? json_object_get(pr, "line_items") : NULL};
 		to_presentment(pr);
 		json_t *alt = pr ? shopify(pr, &pcx) : NULL;
 		json_decref(pr);
@@ -827,11 +866,23 @@ static json_t *take_volatile(json_t *canon)
 	return vol;
 }
 
-struct text { char *p; size_t n, cap; };
+/* Text written by dump_compact: into p; or, with h, only hashed (and counted); with count only
+ * counted. Past limit (when set) it stops, over. */
+struct text { char *p; size_t n, cap, limit; wsi_hash_state *h; int count, over; };
 
 static int text_put(const char *b, size_t n, void *ud)
 {
 	struct text *t = ud;
+	if (t->count || t->h) {
+		if (t->h)
+			wsi_hash_add(t->h, b, n);
+		t->n += n;
+		return 0;
+	}
+	if (t->limit && t->n + n > t->limit) {
+		t->over = 1;
+		return -1;
+	}
 	if (t->n + n > t->cap) {
 		size_t cap = t->cap ? t->cap : 4096;
 		while (cap < t->n + n)
@@ -898,8 +949,11 @@ static int dump_compact(const json_t *v, struct text *t, const char *const *skip
 				return -1;
 		return text_put("]", 1, t);
 	}
-	case JSON_STRING:
-		return dump_str(json_string_value(v), json_string_length(v), t);
+	case JSON_STRING: {
+		size_t rn;
+		const char *raw = wsi_json_raw_text(v, &rn); /* a line kept as its text (compact_line) */
+		return raw ? text_put(raw, rn, t) : dump_str(json_string_value(v), json_string_length(v), t);
+	}
 	case JSON_INTEGER:
 		snprintf(b, sizeof b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return text_put(b, strlen(b), t);
@@ -914,14 +968,40 @@ static int dump_compact(const json_t *v, struct text *t, const char *const *skip
 	}
 }
 
-int wsi_order_content_hash(json_t *canon, char content_hash[33])
+static void add_line(struct cx *c, json_t *lines, json_t *l)
 {
 	struct text t = {0};
+	if (c->compact && !dump_compact(l, &t, NULL)) {
+		json_t *raw = wsi_json_raw(t.p ? t.p : "{}", t.n);
+		if (raw) {
+			json_decref(l);
+			l = raw;
+		}
+	}
+	free(t.p);
+	json_array_append_new(lines, l);
+}
+
+int wsi_order_content_hash(json_t *canon, char content_hash[33])
+{
+	struct text t = {.limit = 1 << 20};
 	int rc = dump_compact(canon, &t, volatile_keys);
 	if (!rc)
 		wsi_hash_hex(t.p ? t.p : "", t.n, content_hash);
 	free(t.p);
-	return rc ? -1 : 0;
+	if (!t.over)
+		return rc ? -1 : 0;
+	/* over a MiB (an order of thousands of lines): written twice, counted then hashed, never held */
+	struct text count = {.count = 1};
+	wsi_hash_state h;
+	if (dump_compact(canon, &count, volatile_keys))
+		return -1;
+	wsi_hash_begin(&h, count.n);
+	struct text hashed = {.h = &h};
+	if (dump_compact(canon, &hashed, volatile_keys))
+		return -1;
+	wsi_hash_end(&h, content_hash);
+	return 0;
 }
 
 int wsi_order_texts(json_t *canon, char **text, char content_hash[33])
@@ -972,15 +1052,24 @@ json_t *wsi_order_money_set(json_t *canon, const json_t *mapped)
 	return canon;
 }
 
-json_t *wsi_order_stored(const char *source, const void *raw, size_t raw_len, const char *canonical)
+json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
 {
-	if (canonical && *canonical) {
-		json_t *c = json_loads(canonical, 0, NULL);
+	return canonical(source, raw, NULL, 0, 0, e);
+}
+
+json_t *wsi_order_stored(const char *source, const void *raw, size_t raw_len, const char *stored)
+{
+	if (stored && *stored) {
+		json_t *c = json_loads(stored, 0, NULL);
 		return c ? c : json_object();
 	}
 	wsi_error e = {0};
-	json_t *r = raw ? wsi_json_parse(raw, raw_len, "the order", &e) : NULL;
-	json_t *c = r && source ? wsi_order_canonical(source, r, &e) : NULL;
+	/* read once when staged: its lines are read one at a time, and kept as text */
+	json_t *r = raw ? wsi_json_parse_lazy(raw, raw_len, "line_items", WSI_LAZY_SPAN) : NULL;
+	int noted = r != NULL;
+	if (raw && !r)
+		r = wsi_json_parse(raw, raw_len, "the order", &e);
+	json_t *c = r && source ? canonical(source, r, noted ? raw : NULL, raw_len, 1, &e) : NULL;
 	json_decref(r);
 	return c ? c : json_object();
 }
@@ -1002,13 +1091,15 @@ static void sql_canonical(sqlite3_context *cx, int argc, sqlite3_value **argv)
 	const void *raw = sqlite3_value_blob(argv[1]);
 	json_t *c = wsi_order_stored((const char *)sqlite3_value_text(argv[0]), raw,
 				     (size_t)sqlite3_value_bytes(argv[1]), NULL);
-	char *text = c ? json_dumps(c, JSON_COMPACT) : NULL;
+	struct text t = {0};
+	int rc = c ? dump_compact(c, &t, NULL) : -1; /* (its lines written out) */
 	json_decref(c);
-	if (!text) {
+	if (rc || text_put("", 1, &t)) {
+		free(t.p);
 		sqlite3_result_error_nomem(cx);
 		return;
 	}
-	sqlite3_result_text(cx, text, -1, free);
+	sqlite3_result_text(cx, t.p, -1, free);
 }
 
 int wsi_order_sql_functions(struct sqlite3 *db)

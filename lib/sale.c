@@ -232,15 +232,18 @@ static void put_taxes(json_t *d, wsi_dec base, const struct taxv *t)
  * the store's own rounded totals are the truth). */
 static void round_taxes(json_t *details)
 {
-	for (int a = 1; a <= 5; a++) {
+	size_t i;
+	json_t *d;
+	int exact = 0;
+	json_array_foreach(details, i, d)
+		exact |= json_is_object(d); /* (put_detail kept it a tree: it has an _exactN) */
+	for (int a = 1; a <= 5 && exact; a++) {
 		char ek[32], tk[32];
 		snprintf(ek, sizeof ek, "_exact%d", a);
 		snprintf(tk, sizeof tk, "TaxAmount%d", a);
-		size_t i;
-		json_t *d;
 		wsi_dec sum = {0}, floors = {0};
 		int any = 0, negative = 0;
-		json_array_foreach(details, i, d) {
+		wsi_json_each(details, i, d) { /* (those kept as text read: their tax counts) */
 			wsi_dec x = {0};
 			if (!json_object_get(d, ek) && !json_object_get(d, tk))
 				continue;
@@ -287,20 +290,21 @@ json_t *wsi_sale_cents(const json_t *canon, const json_t *index)
 	static const char *const parts[] = {"lines", "shipping_lines", "fees"};
 	wsi_dec sum = {0}, floors = {0}, taxes = {0}, by[6] = {{0}};
 	size_t n = 0, i;
-	int fine = 1;
+	int fine = 1, negative = 0;
 	json_t *l;
-	for (size_t p = 0; p < 3; p++)
-		json_array_foreach(json_object_get(canon, parts[p]), i, l) {
+	for (size_t p = 0; p < 3; p++) {
+		const json_t *part = json_object_get(canon, parts[p]);
+		wsi_json_each(part, i, l) {
 			wsi_dec x = dec_of(l, "total");
-			if (x.v < 0)
-				return NULL; /* refused for its own reason */
+			negative |= x.v < 0;
 			fine &= x.v % WSI_DEC_CENT == 0;
 			sum = wsi_dec_add(sum, x);
 			floors.v += x.v / WSI_DEC_CENT * WSI_DEC_CENT;
 			n++;
 		}
-	if (fine)
-		return NULL;
+	}
+	if (fine || negative)
+		return NULL; /* (a negative one is refused for its own reason) */
 	/* the tax Sage is sent: each authority's sum rounded once (round_taxes) */
 	json_array_foreach(json_object_get(canon, "taxes"), i, l) {
 		json_int_t a = json_integer_value(json_object_get(index, wsi_jstr(l, "code") ? wsi_jstr(l, "code") : ""));
@@ -316,6 +320,13 @@ json_t *wsi_sale_cents(const json_t *canon, const json_t *index)
 	json_t *own = json_deep_copy(canon);
 	if (!own)
 		return NULL;
+	for (size_t p = 0; p < 3; p++) { /* lines kept as text (wsi_order_stored), read: they change */
+		json_t *part = json_object_get(own, parts[p]);
+		for (i = 0; i < json_array_size(part); i++) {
+			json_t *x = wsi_json_elem(part, i);
+			json_array_set_new(part, i, x ? x : json_object());
+		}
+	}
 	/* the cents left, one at a time, to the largest remainder not yet given one (the first on a tie) */
 	while (cents-- > 0) {
 		json_t *best = NULL;
@@ -339,6 +350,25 @@ json_t *wsi_sale_cents(const json_t *canon, const json_t *index)
 			json_object_del(l, "_up");
 		}
 	return own;
+}
+
+/* A detail into details: as its text (an order of 100,000 lines is not 100,000 trees), unless
+ * round_taxes has still to round its tax (a store keeping 4 decimals). */
+static void put_detail(json_t *details, json_t *d)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(d, k, v)
+		if (!strncmp(k, "_exact", 6)) {
+			json_array_append_new(details, d);
+			return;
+		}
+	char *text = wsi_json_dump_exact(d);
+	json_t *raw = text ? wsi_json_raw(text, strlen(text)) : NULL;
+	free(text);
+	if (raw)
+		json_decref(d);
+	json_array_append_new(details, raw ? raw : d);
 }
 
 /* One item line; `qty` whole units at `unit` with its tax per authority. */
@@ -503,16 +533,12 @@ static int exact_price(wsi_dec q, wsi_dec net, wsi_dec unit, wsi_dec *p)
 	return 0;
 }
 
-/* The item lines, each at its net price in cents (split in two when the cents do not divide). */
-static int item_details(json_t *details, const json_t *canon, const wsi_tax_index *ti, const json_t *mapped, const char *location,
-			const char *store, const char *id, struct taxsum *sum, wsi_error *e)
+/* Item line i: at its net price in cents (split in two when the cents do not divide). */
+static int item_detail(json_t *details, const json_t *canon, const wsi_tax_index *ti, const json_t *mapped, const char *location,
+		       const char *store, const char *id, struct taxsum *sum, wsi_error *e, size_t i, const json_t *l, const char *item)
 {
 	char b[48];
-	size_t i;
-	json_t *l;
-	const json_t *items = json_object_get(mapped, "items");
-	json_array_foreach(json_object_get(canon, "lines"), i, l) {
-		const char *item = wsi_jstr(json_array_get(items, i), "to");
+	{
 		wsi_dec q = dec_of(l, "quantity"), net = dec_of(l, "total"), tax = dec_of(l, "tax"), unit;
 		struct taxv t;
 		if (!item || !*item || q.v <= 0 || net.v < 0 || wsi_dec_div(net, q, &unit)) {
@@ -523,7 +549,7 @@ static int item_details(json_t *details, const json_t *canon, const wsi_tax_inde
 		wsi_dec cents = wsi_dec_round(unit, 2), ext;
 		wsi_dec_mul(cents, q, &ext);
 		if (ext.v == net.v) {
-			json_array_append_new(details, item_line(item, location, q, cents, net, &t));
+			put_detail(details, item_line(item, location, q, cents, net, &t));
 		} else if (q.v % WSI_DEC_ONE == 0) {
 			/* Split the line so the extended amounts add up to the net exactly:
 			 * 35.98 for 3 is 2 x 11.99 and 1 x 12.00 (money.md, decision 3); each authority's
@@ -546,15 +572,15 @@ static int item_details(json_t *details, const json_t *canon, const wsi_tax_inde
 				pt.exempt[a] = rest.exempt[a] = t.a[a].v ? 0 : t.exempt[a];
 			}
 			pt.calculated = rest.calculated = t.calculated;
-			json_array_append_new(details, item_line(item, location, part_q, (wsi_dec){lo.v + WSI_DEC_CENT}, part_net, &pt));
-			json_array_append_new(details, item_line(item, location, wsi_dec_sub(q, part_q), lo,
+			put_detail(details, item_line(item, location, part_q, (wsi_dec){lo.v + WSI_DEC_CENT}, part_net, &pt));
+			put_detail(details, item_line(item, location, wsi_dec_sub(q, part_q), lo,
 								 wsi_dec_sub(net, part_net), &rest));
 			add_sum(sum, part_net, &pt);
 			add_sum(sum, wsi_dec_sub(net, part_net), &rest);
-			continue;
+			return 0;
 		} else if (exact_price(q, net, unit, &cents)) {
 			/* a fractional quantity: a price in cents whose extension rounds to the net (decision 11) */
-			json_array_append_new(details, item_line(item, location, q, cents, net, &t));
+			put_detail(details, item_line(item, location, q, cents, net, &t));
 		} else {
 			refusal = "no-exact-price";
 			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu: %s for a quantity of %s has no price in cents "
@@ -565,6 +591,25 @@ static int item_details(json_t *details, const json_t *canon, const wsi_tax_inde
 	}
 	return 0;
 }
+
+/* The item lines, each at its net price in cents (split in two when the cents do not divide); a
+ * line and its mapping read one at a time (wsi_order_stored keeps them as text). */
+static int item_details(json_t *details, const json_t *canon, const wsi_tax_index *ti, const json_t *mapped,
+			const char *location, const char *store, const char *id, struct taxsum *sum, wsi_error *e)
+{
+	const json_t *items = json_object_get(mapped, "items"), *lines = json_object_get(canon, "lines");
+	for (size_t i = 0; i < json_array_size(lines); i++) {
+		json_t *l = wsi_json_elem(lines, i), *mi = wsi_json_elem(items, i);
+		int rc = item_detail(details, canon, ti, mapped, location, store, id, sum, e, i, l, wsi_jstr(mi, "to"));
+		json_decref(l);
+		json_decref(mi);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+
 
 /* Shipping and fees as miscellaneous charges. */
 static int charge_details(json_t *details, const wsi_config *c, const json_t *canon, const wsi_tax_index *ti,
@@ -588,7 +633,7 @@ static int charge_details(json_t *details, const wsi_config *c, const json_t *ca
 		}
 		if (tax_vector(canon, ti, mapped, "shipping", i, tax, &t, store, id, e))
 			return -1;
-		json_array_append_new(details, misc_line(ship_code, amt, &t));
+		put_detail(details, misc_line(ship_code, amt, &t));
 		add_sum(sum, amt, &t);
 	}
 	json_array_foreach(json_object_get(canon, "fees"), i, l) {
@@ -603,10 +648,58 @@ static int charge_details(json_t *details, const wsi_config *c, const json_t *ca
 			continue;
 		if (tax_vector(canon, ti, mapped, "fee", i, tax, &t, store, id, e))
 			return -1;
-		json_array_append_new(details, misc_line(fee_code, amt, &t));
+		put_detail(details, misc_line(fee_code, amt, &t));
 		add_sum(sum, amt, &t);
 	}
 	return 0;
+}
+
+/* Where the details go in the header's text: after a comma or brace it is no string's inside. */
+#define DETAILS_HERE "@details"
+
+/* The order's text: its header as written, the details put in as they were written (an order of
+ * 100,000 lines is not written again, escaped and unescaped, nor grown by doubling). */
+static char *dump_body(const json_t *o, const json_t *details)
+{
+	char *head = wsi_json_dump_exact(o), *at = head;
+	static const char mark[] = "\"OrderDetails\":" DETAILS_HERE;
+	while (at && (at = strstr(at + 1, mark)) && at[-1] != ',' && at[-1] != '{')
+		;
+	size_t len = head ? strlen(head) + 2 : 0, n = json_array_size(details), i;
+	char **texts = at ? calloc(n + 1, sizeof *texts) : NULL;
+	size_t *lens = texts ? calloc(n + 1, sizeof *lens) : NULL;
+	int ok = lens != NULL;
+	for (i = 0; ok && i < n; i++) {
+		const char *raw = wsi_json_raw_text(json_array_get(details, i), &lens[i]);
+		texts[i] = raw ? NULL : wsi_json_dump_exact(json_array_get(details, i)); /* (one round_taxes kept) */
+		ok = raw || texts[i];
+		if (texts[i])
+			lens[i] = strlen(texts[i]);
+		len += lens[i] + 1;
+	}
+	char *body = ok ? malloc(len + 1) : NULL, *p = body;
+	if (body) {
+		size_t pre = (size_t)(at - head) + sizeof mark - 1 - (sizeof DETAILS_HERE - 1);
+		memcpy(p, head, pre);
+		p += pre;
+		*p++ = '[';
+		for (i = 0; i < n; i++) {
+			size_t rl;
+			const char *raw = texts[i] ? texts[i] : wsi_json_raw_text(json_array_get(details, i), &rl);
+			if (i)
+				*p++ = ',';
+			memcpy(p, raw, lens[i]);
+			p += lens[i];
+		}
+		*p++ = ']';
+		strcpy(p, at + sizeof mark - 1);
+	}
+	for (i = 0; texts && i < n; i++)
+		free(texts[i]);
+	free(texts);
+	free(lens);
+	free(head);
+	return body;
 }
 
 char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id, const json_t *canon,
@@ -682,9 +775,9 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 	if (calculated && wsi_jdec(plan, "rounding", (wsi_dec){0}, &rounding) == 0 && rounding.v > 0) {
 		struct taxv none = plan_taxv(mapped); /* no tax: every authority's exempt class */
 		const char *code = wsi_jstr(plan, "rounding_charge");
-		json_array_append_new(details, misc_line(code ? code : "ROUND", rounding, &none));
+		put_detail(details, misc_line(code ? code : "ROUND", rounding, &none));
 	}
-	json_object_set_new(o, "OrderDetails", details);
+	json_object_set_new(o, "OrderDetails", wsi_json_raw(DETAILS_HERE, sizeof DETAILS_HERE - 1));
 	/* after the details, per authority: the document's tax is the sum of the details' (money.md 6) */
 	for (int a = 1; a <= 5; a++) {
 		if (!sum.tax[a].v)
@@ -708,8 +801,9 @@ char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id
 		json_object_set_new(o, "PaymentAppliedTo", json_string("OrderNumber"));
 		json_object_set_new(o, "PaymentInCustomerCurrency", wsi_json_number(dec_of(canon, "paid_amount"), 2));
 	}
-	char *body = wsi_json_dump_exact(o);
+	char *body = dump_body(o, details);
 	json_decref(o);
+	json_decref(details);
 	json_decref(cents);
 	if (!body)
 		wsi_fail(e, WSI_EXIT_LOCAL, "out of memory");

@@ -8,6 +8,9 @@
 #include "sale.h"
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 static wsi_sage_ids ids_of(const wsi_sale_numbers *n)
 {
@@ -46,7 +49,10 @@ int read_order(sqlite3 *db, const wsi_loaded *k, struct order *o, wsi_error *e)
 	if (rc == SQLITE_ROW) {
 		wsi_order_from_row(&o->now, k->store, k->id, st, 0);
 		const char *m = (const char *)sqlite3_column_text(st, 3);
-		o->mapped = m ? json_loads(m, 0, NULL) : json_object();
+		/* its items read one at a time (wsi_json_elem): an order of 100,000 lines has 100,000 */
+		o->mapped = m ? wsi_json_parse_lazy(m, strlen(m), "items", 1) : NULL;
+		if (!o->mapped)
+			o->mapped = m ? json_loads(m, 0, NULL) : json_object();
 		snprintf(o->sage_order, sizeof o->sage_order, "%s", sqlite3_column_text(st, 4));
 		o->has_receipt = sqlite3_column_int(st, 5);
 		snprintf(o->content_hash, sizeof o->content_hash, "%s", sqlite3_column_text(st, 6));
@@ -153,7 +159,9 @@ int post_receipt(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_loaded *k, const s
 static json_t *what_was_sent(const char *body, const json_t *mapped)
 {
 	wsi_error e = {0};
-	json_t *b = wsi_json_parse(body, strlen(body), "the order body", &e), *tax = json_array();
+	json_t *b = wsi_json_parse_lazy(body, strlen(body), "OrderDetails", 0), *tax = json_array();
+	if (!b)
+		b = wsi_json_parse(body, strlen(body), "the order body", &e);
 	for (int a = 1; a <= 5; a++) {
 		char key[32], buf[40];
 		wsi_dec d = {0};
@@ -272,6 +280,16 @@ static int post_one(struct ctx *c, sqlite3 *db, wsi_sage *s, const wsi_loaded *k
 		free_order(&o);
 		return 0;
 	}
+	/* the body made, what follows needs the order's header only: its lines go (an order of
+	 * 100,000 lines is not held three times while Sage saves it) */
+	size_t lines = json_array_size(json_object_get(o.canon, "lines"));
+	json_array_clear(json_object_get(o.canon, "lines"));
+	json_array_clear(json_object_get(o.canon, "taxes"));
+	json_array_clear(json_object_get(o.mapped, "items"));
+#ifdef __GLIBC__
+	if (lines > 1000)
+		malloc_trim(0); /* and given back: Sage's answer and the state's write need room */
+#endif
 	/* claimed (posting), committed, before anything is sent: two posts never both send it, and a
 	 * crash from here on is found by reference next run */
 	rc = wsi_order_move1(db, &o.now, WSI_POSTING, "sent to Sage", NULL, NULL, &e);

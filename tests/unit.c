@@ -222,6 +222,33 @@ static void the_rest(void)
 	ok(ti && !strcmp(got, "B||AC|S||"), "tax entries by line: B; none; A then C; S; none (no line 8, no fee)");
 	wsi_tax_index_free(ti);
 	json_decref(tc);
+
+	/* the hash of pieces is the hash of the whole, wherever they are cut */
+	char whole[33], cut[33], buf[100];
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = (char)(i * 7 + 3);
+	int same = 1;
+	for (size_t len = 0; len <= sizeof buf; len += 9)
+		for (size_t at = 0; at <= len; at += 5) {
+			wsi_hash_state hs;
+			wsi_hash_begin(&hs, len);
+			wsi_hash_add(&hs, buf, at);
+			wsi_hash_add(&hs, buf + at, len - at);
+			same &= !strcmp(wsi_hash_end(&hs, cut), wsi_hash_hex(buf, len, whole));
+		}
+	ok(same, "the hash of pieces is the hash of the whole");
+
+	/* an order of 20,000 lines (over a MiB of text) is hashed in pieces: the same hash as its text */
+	json_t *many = json_pack("{s:s,s:[]}", "number", "1", "lines");
+	for (int i = 0; i < 20000; i++)
+		json_array_append_new(json_object_get(many, "lines"),
+				      json_pack("{s:s,s:s,s:s}", "sku", "SKU-0001", "name", "Product \u00e9", "total", "1.00"));
+	char *bt = NULL, by_text[33], by_pieces[33];
+	ok(!wsi_order_texts(many, &bt, by_text) && !wsi_order_content_hash(many, by_pieces) && !strcmp(by_text, by_pieces) &&
+		   strlen(bt) > (1 << 20),
+	   "a canonical order over a MiB: hashed in pieces as its text");
+	free(bt);
+	json_decref(many);
 }
 
 /* The journal of requests sent: open entries, answers, a line cut by a crash, compaction. */

@@ -401,7 +401,8 @@ static void check_lines(struct run *r, const json_t *c, const json_t *m, struct 
 	char up[128];
 	size_t i;
 	json_t *l;
-	json_array_foreach(json_object_get(c, "lines"), i, l) {
+	const json_t *lines = json_object_get(c, "lines");
+	wsi_json_each(lines, i, l) {
 		const json_t *mi = json_array_get(json_object_get(m, "items"), i);
 		const char *sku = wsi_jstr(l, "sku"), *to = wsi_jstr(mi, "to"), *name = wsi_jstr(l, "name");
 		wsi_dec q = dec(l, "quantity");
@@ -500,7 +501,8 @@ static void predict_tax(struct run *r, const json_t *c, const json_t *cu, const 
 	for (size_t p = 0; p < 3; p++) {
 		size_t n;
 		json_t *l;
-		json_array_foreach(json_object_get(c, parts[p].part), n, l) {
+		const json_t *part = json_object_get(c, parts[p].part);
+		wsi_json_each(part, n, l) {
 			wsi_dec net = dec(l, "total"), taxed[6] = {{0}};
 			size_t cursor = 0;
 			const json_t *t;
@@ -655,9 +657,11 @@ static void check_money(struct run *r, const json_t *c, const json_t *m, struct 
 	/* lines (after discounts), shipping, fees and tax must make the total, to the cent */
 	wsi_dec sum = {0};
 	const char *parts[] = {"lines", "shipping_lines", "fees"};
-	for (size_t p = 0; p < 3; p++)
-		json_array_foreach(json_object_get(c, parts[p]), i, l)
+	for (size_t p = 0; p < 3; p++) {
+		const json_t *part = json_object_get(c, parts[p]);
+		wsi_json_each(part, i, l)
 			sum = wsi_dec_add(sum, wsi_dec_add(dec(l, "total"), dec(l, "tax")));
+	}
 	if (wsi_dec_round(sum, 2).v != wsi_dec_round(total, 2).v)
 		add(rs, "total-mismatch", NULL,
 		    "The lines, shipping, fees and tax add up to %s, but the order total is %s: fix the order in the store.",

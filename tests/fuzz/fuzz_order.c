@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	wsi_order_raw_id(raw, idb, sizeof idb);
 	if (canon) {
 		char *text = NULL, hash[33];
-		if (wsi_order_texts(canon, &text, hash) == 0) {
+		int hashed = wsi_order_texts(canon, &text, hash) == 0;
+		if (hashed) {
 			json_t *back = json_loads(text, 0, NULL);
 			if (!back)
 				abort(); /* the canonical text must be JSON */
@@ -48,6 +49,17 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 				abort(); /* the body sent to Sage must be JSON */
 			json_decref(b);
 		}
+		/* the order as the tools after wsi-stage read it (lines one at a time, kept as text) is
+		 * the same order: the same hash, the same body */
+		json_t *small = wsi_order_stored(source, data + 1, size - 1, NULL);
+		char small_hash[33];
+		if (hashed && (wsi_order_content_hash(small, small_hash) || strcmp(small_hash, hash)))
+			abort();
+		char *small_body = wsi_sale_order_body(NULL, "shop", "1", small, mapped, &e);
+		if (!body != !small_body || (body && strcmp(body, small_body)))
+			abort();
+		free(small_body);
+		json_decref(small);
 		free(body);
 		json_decref(mapped);
 		json_decref(canon);
