@@ -191,9 +191,15 @@ json_t *wsi_maps_apply(const wsi_maps *m, const json_t *canon)
 	wsi_json_each(lines, i, l) {
 		const char *sku = wsi_jstr(l, "sku");
 		json_t *ie = find(m, "item", sku);
-		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s}", "line", (json_int_t)i + 1, "sku", sku ? sku : "",
-						       "to", ie ? json_string_value(json_array_get(ie, 0)) : (sku ? sku : ""),
-						       "entry", ie ? json_string_value(json_array_get(ie, 2)) : ""));
+		json_t *item = json_pack("{s:I,s:s,s:s,s:s}", "line", (json_int_t)i + 1, "sku", sku ? sku : "", "to",
+					 ie ? json_string_value(json_array_get(ie, 0)) : (sku ? sku : ""), "entry",
+					 ie ? json_string_value(json_array_get(ie, 2)) : "");
+		/* kept as its text (written by wsi_json_dump_exact): an order of 100,000 lines has 100,000 */
+		char *text = item ? json_dumps(item, JSON_COMPACT) : NULL;
+		json_t *raw = text ? wsi_json_raw(text, strlen(text)) : NULL;
+		free(text);
+		json_array_append_new(items, raw ? raw : json_incref(item));
+		json_decref(item);
 	}
 	json_object_set_new(out, "items", items);
 	const char *method = wsi_jstr(json_object_get(canon, "payment"), "method");
@@ -209,7 +215,8 @@ json_t *wsi_maps_apply(const wsi_maps *m, const json_t *canon)
 						      se ? json_string_value(json_array_get(se, 2)) : ""));
 	/* taxes: each web tax code to its Sage authority (no '*': a tax is never guessed) */
 	json_t *taxes = json_object(), *tt = json_object_get(m->byk, "tax");
-	json_array_foreach(json_object_get(canon, "taxes"), i, l) {
+	const json_t *web_taxes = json_object_get(canon, "taxes");
+	wsi_json_each(web_taxes, i, l) {
 		const char *code = wsi_jstr(l, "code");
 		json_t *te = code && *code ? json_object_get(tt, code) : NULL;
 		if (code && !json_object_get(taxes, code))
@@ -218,4 +225,12 @@ json_t *wsi_maps_apply(const wsi_maps *m, const json_t *canon)
 	}
 	json_object_set_new(out, "taxes", taxes);
 	return out;
+}
+
+json_t *wsi_mapped_read(const char *text)
+{
+	json_t *m = text ? wsi_json_parse_lazy(text, strlen(text), "items", WSI_LAZY_TEXT) : NULL;
+	if (!m && text)
+		m = json_loads(text, 0, NULL);
+	return m ? m : json_object();
 }

@@ -24,6 +24,9 @@ void wsi_maps_free(wsi_maps *m);
  * {"customer":{"from","to","entry"},"items":[{"line","sku","to","entry"}],
  *  "payment":{"from","bank","code","entry"},"shipvia":{"from","to","entry"}}
  * with "to"/"bank" null where nothing maps. Caller decrefs. */
-json_t *wsi_maps_apply(const wsi_maps *m, const json_t *canon);
+json_t *wsi_maps_apply(const wsi_maps *m, const json_t *canon); /* (write it with wsi_json_dump_exact) */
+/* An order's mapping as stored (orders.mapped): its items kept as text, each read when asked
+ * (wsi_json_elem; written back by wsi_json_dump_exact); {} when there is none. */
+json_t *wsi_mapped_read(const char *text);
 
 #endif

@@ -343,8 +343,8 @@ static void line_taxes(json_t *taxes, struct cx *c, const char *on, size_t n, co
 		sum = wsi_dec_add(sum, amt);
 		if (!amt.v)
 			continue;
-		json_array_append_new(taxes, json_pack("{ss sI ss ss}", "on", on, "n", (json_int_t)n, "code", code ? code : "",
-						       "amount", wsi_dec_str(amt, 2, b, sizeof b)));
+		add_line(c, taxes, json_pack("{ss sI ss ss}", "on", on, "n", (json_int_t)n, "code", code ? code : "", "amount",
+					     wsi_dec_str(amt, 2, b, sizeof b)));
 	}
 }
 
@@ -968,6 +968,7 @@ static int dump_compact(const json_t *v, struct text *t, const char *const *skip
 	}
 }
 
+/* A derived line (or a line's tax entry) into its array: as its text when the reader keeps them small. */
 static void add_line(struct cx *c, json_t *lines, json_t *l)
 {
 	struct text t = {0};

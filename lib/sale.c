@@ -306,7 +306,8 @@ json_t *wsi_sale_cents(const json_t *canon, const json_t *index)
 	if (fine || negative)
 		return NULL; /* (a negative one is refused for its own reason) */
 	/* the tax Sage is sent: each authority's sum rounded once (round_taxes) */
-	json_array_foreach(json_object_get(canon, "taxes"), i, l) {
+	const json_t *web_taxes = json_object_get(canon, "taxes");
+	wsi_json_each(web_taxes, i, l) {
 		json_int_t a = json_integer_value(json_object_get(index, wsi_jstr(l, "code") ? wsi_jstr(l, "code") : ""));
 		by[a >= 1 && a <= 5 ? a : 0] = wsi_dec_add(by[a >= 1 && a <= 5 ? a : 0], dec_of(l, "amount"));
 	}
@@ -437,7 +438,7 @@ wsi_tax_index *wsi_tax_index_new(const json_t *canon)
 		tail[p] = calloc(x->heads[p] + 1, sizeof *tail[p]);
 	}
 	int ok = x->next && x->head[0] && x->head[1] && x->head[2] && tail[0] && tail[1] && tail[2];
-	json_array_foreach(taxes, i, t) {
+	wsi_json_each(taxes, i, t) { /* (each read once: wsi_order_stored keeps them as text) */
 		int p = tax_part(wsi_jstr(t, "on"));
 		json_int_t k = json_integer_value(json_object_get(t, "n"));
 		if (!ok || p < 0 || k < 0 || (size_t)k >= x->heads[p])
@@ -457,14 +458,14 @@ wsi_tax_index *wsi_tax_index_new(const json_t *canon)
 	return x;
 }
 
-const json_t *wsi_tax_index_next(const wsi_tax_index *x, const char *on, size_t n, size_t *cursor)
+json_t *wsi_tax_index_next(const wsi_tax_index *x, const char *on, size_t n, size_t *cursor)
 {
 	int p = tax_part(on);
 	if (!x || p < 0 || n >= x->heads[p])
 		return NULL;
 	size_t at = *cursor ? x->next[*cursor - 1] : x->head[p][n];
 	*cursor = at;
-	return at ? json_array_get(x->taxes, at - 1) : NULL;
+	return at ? wsi_json_elem(x->taxes, at - 1) : NULL;
 }
 
 void wsi_tax_index_free(wsi_tax_index *x)
@@ -490,7 +491,7 @@ static int tax_vector(const json_t *canon, const wsi_tax_index *ti, const json_t
 	const json_t *index = json_object_get(json_object_get(mapped, "tax"), "index");
 	wsi_dec sum = {0};
 	size_t cursor = 0;
-	const json_t *x;
+	json_t *x;
 	while ((x = wsi_tax_index_next(ti, on, n, &cursor))) {
 		const char *code = wsi_jstr(x, "code");
 		json_int_t a = json_integer_value(json_object_get(index, code ? code : ""));
@@ -498,11 +499,14 @@ static int tax_vector(const json_t *canon, const wsi_tax_index *ti, const json_t
 		wsi_jdec(x, "amount", (wsi_dec){0}, &amt);
 		if (a < 1 || a > 5) {
 			refusal = "tax-unmapped";
-			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: tax %s has no Sage tax authority in the customer's tax group",
-					store, id, code ? code : "(no code)");
+			wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: tax %s has no Sage tax authority in the customer's tax group", store,
+				 id, code ? code : "(no code)");
+			json_decref(x);
+			return -1;
 		}
 		t->a[a] = wsi_dec_add(t->a[a], amt);
 		sum = wsi_dec_add(sum, amt);
+		json_decref(x);
 	}
 	if (sum.v != line_tax.v) {
 		char b[40];

@@ -59,7 +59,7 @@ json_t *wsi_sale_cents(const json_t *canon, const json_t *index);
  * 100,000 taxed lines is not searched 100,000 times. */
 typedef struct wsi_tax_index wsi_tax_index;
 wsi_tax_index *wsi_tax_index_new(const json_t *canon);
-const json_t *wsi_tax_index_next(const wsi_tax_index *x, const char *on, size_t n, size_t *cursor);
+json_t *wsi_tax_index_next(const wsi_tax_index *x, const char *on, size_t n, size_t *cursor); /* (release it) */
 void wsi_tax_index_free(wsi_tax_index *x);
 
 char *wsi_sale_order_body(const wsi_config *c, const char *store, const char *id, const json_t *canon,

@@ -4,6 +4,7 @@
 #include "db.h"
 #include "decimal.h"
 #include "json.h"
+#include "mapping.h"
 #include "progress.h"
 #include "sale.h"
 #include <stdlib.h>
@@ -49,10 +50,7 @@ int read_order(sqlite3 *db, const wsi_loaded *k, struct order *o, wsi_error *e)
 	if (rc == SQLITE_ROW) {
 		wsi_order_from_row(&o->now, k->store, k->id, st, 0);
 		const char *m = (const char *)sqlite3_column_text(st, 3);
-		/* its items read one at a time (wsi_json_elem): an order of 100,000 lines has 100,000 */
-		o->mapped = m ? wsi_json_parse_lazy(m, strlen(m), "items", 1) : NULL;
-		if (!o->mapped)
-			o->mapped = m ? json_loads(m, 0, NULL) : json_object();
+		o->mapped = wsi_mapped_read(m);
 		snprintf(o->sage_order, sizeof o->sage_order, "%s", sqlite3_column_text(st, 4));
 		o->has_receipt = sqlite3_column_int(st, 5);
 		snprintf(o->content_hash, sizeof o->content_hash, "%s", sqlite3_column_text(st, 6));

@@ -138,7 +138,7 @@ static int map_order(sqlite3 *db, const wsi_maps *maps, const char *store, const
 		return 0;
 	}
 	json_t *how = wsi_maps_apply(maps, canon);
-	char *text = json_dumps(how, JSON_COMPACT);
+	char *text = wsi_json_dump_exact(how); /* (its items kept as text) */
 	json_decref(how);
 	json_decref(canon);
 	if (!text)

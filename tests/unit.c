@@ -214,9 +214,11 @@ static void the_rest(void)
 	size_t ns[] = {0, 1, 2, 0, 0};
 	for (size_t k = 0; k < 5; k++) {
 		size_t cur = 0;
-		const json_t *x;
-		while ((x = wsi_tax_index_next(ti, ons[k], ns[k], &cur)))
+		json_t *x;
+		while ((x = wsi_tax_index_next(ti, ons[k], ns[k], &cur))) {
 			strcat(got, wsi_jstr(x, "code"));
+			json_decref(x);
+		}
 		strcat(got, "|");
 	}
 	ok(ti && !strcmp(got, "B||AC|S||"), "tax entries by line: B; none; A then C; S; none (no line 8, no fee)");

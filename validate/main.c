@@ -7,6 +7,7 @@
 #include "decimal.h"
 #include "json.h"
 #include "keys.h"
+#include "mapping.h"
 #include "orders.h"
 #include "sage.h"
 #include "sale.h"
@@ -191,7 +192,7 @@ static int load_chunk_all(struct run *r)
 		wsi_order_from_row(&o->k, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
 				   st, 2);
 		o->canon = wsi_order_stored_row(st, 6);
-		o->mapped = mapped ? json_loads(mapped, 0, NULL) : json_object();
+		o->mapped = wsi_mapped_read(mapped);
 		snprintf(r->after_store, sizeof r->after_store, "%s", o->k.store);
 		snprintf(r->after_id, sizeof r->after_id, "%s", o->k.id);
 	}
@@ -237,7 +238,7 @@ static int load_chunk(struct run *r)
 			const char *mapped = (const char *)sqlite3_column_text(st, 0);
 			o->k = *k;
 			o->canon = wsi_order_stored_row(st, 1);
-			o->mapped = mapped ? json_loads(mapped, 0, NULL) : json_object();
+			o->mapped = wsi_mapped_read(mapped);
 		} else if (step != SQLITE_DONE) {
 			rc = wsi_db_fail(r->db, &r->e, "cannot read orders");
 		}
@@ -284,7 +285,8 @@ static int ask_sage(struct run *r, wsi_sage *s)
 		struct order *o = &r->o[i];
 		size_t k;
 		json_t *it;
-		json_array_foreach(json_object_get(o->mapped, "items"), k, it) {
+		const json_t *its = json_object_get(o->mapped, "items");
+		wsi_json_each(its, k, it) {
 			const char *to = wsi_jstr(it, "to");
 			if (to && *to)
 				to_ask(r, items, "item", to);
@@ -364,7 +366,7 @@ static int ask_sage(struct run *r, wsi_sage *s)
 }
 
 struct reasons {
-	const char *code[64], *subject[64];
+	const char *code[64], *subject[64]; /* (subjects copied: a line or tax read is let go after it) */
 	char *msg[64];
 	int n;
 };
@@ -379,7 +381,7 @@ static void add(struct reasons *rs, const char *code, const char *subject, const
 	va_list ap;
 	va_start(ap, fmt);
 	if (vasprintf(&rs->msg[rs->n], fmt, ap) >= 0) {
-		rs->subject[rs->n] = subject;
+		rs->subject[rs->n] = subject ? strdup(subject) : NULL;
 		rs->code[rs->n++] = code;
 	}
 	va_end(ap);
@@ -400,10 +402,11 @@ static void check_lines(struct run *r, const json_t *c, const json_t *m, struct 
 {
 	char up[128];
 	size_t i;
-	json_t *l;
+	json_t *l, *mi = NULL;
 	const json_t *lines = json_object_get(c, "lines");
 	wsi_json_each(lines, i, l) {
-		const json_t *mi = json_array_get(json_object_get(m, "items"), i);
+		json_decref(mi); /* the line before's mapping (its item, read) */
+		mi = wsi_json_elem(json_object_get(m, "items"), i);
 		const char *sku = wsi_jstr(l, "sku"), *to = wsi_jstr(mi, "to"), *name = wsi_jstr(l, "name");
 		wsi_dec q = dec(l, "quantity");
 		if (q.v <= 0)
@@ -424,6 +427,7 @@ static void check_lines(struct run *r, const json_t *c, const json_t *m, struct 
 			add(rs, "item-not-sellable", to, "Line %zu: item %s (%s) is not sellable in Sage.", i + 1, to,
 			    wsi_jstr(it, "Description"));
 	}
+	json_decref(mi);
 	if (!json_array_size(json_object_get(c, "lines")))
 		add(rs, "no-lines", NULL, "The order has no lines.");
 }
@@ -505,11 +509,12 @@ static void predict_tax(struct run *r, const json_t *c, const json_t *cu, const 
 		wsi_json_each(part, n, l) {
 			wsi_dec net = dec(l, "total"), taxed[6] = {{0}};
 			size_t cursor = 0;
-			const json_t *t;
+			json_t *t;
 			while ((t = wsi_tax_index_next(ti, parts[p].on, n, &cursor))) {
 				json_int_t a = json_integer_value(json_object_get(index, wsi_jstr(t, "code") ? wsi_jstr(t, "code") : ""));
 				if (a >= 1 && a <= 5)
 					taxed[a] = wsi_dec_add(taxed[a], dec(t, "amount"));
+				json_decref(t);
 			}
 			for (int a = 1; a <= 5; a++) {
 				snprintf(f, sizeof f, "TaxAuthority%d", a);
@@ -591,7 +596,7 @@ static void check_taxes(struct run *r, const json_t *c, json_t *m, struct reason
 	json_t *index = json_object();
 	size_t i;
 	json_t *t;
-	json_array_foreach(taxes, i, t) {
+	wsi_json_each(taxes, i, t) {
 		const char *code = wsi_jstr(t, "code") ? wsi_jstr(t, "code") : "";
 		if (json_object_get(index, code))
 			continue;
@@ -732,7 +737,7 @@ static void moved_meanwhile(const struct order *o)
 /* What validation found for wsi-post (the tax plan), kept with the order's mapping, in the judge's transaction. */
 static int save_mapped(struct run *r, const struct order *o)
 {
-	char *text = json_dumps(o->mapped, JSON_COMPACT);
+	char *text = wsi_json_dump_exact(o->mapped); /* (its items as they were read) */
 	sqlite3_stmt *st = text ? wsi_db_prepare(r->db, "UPDATE orders SET mapped=? WHERE store=? AND id=?", &r->e) : NULL;
 	int rc = -1;
 	if (st) {
@@ -786,6 +791,7 @@ static int record(struct run *r, FILE *out, long *nvalid, long *ninvalid, long *
 			if (m == 1)
 				wsi_note("%s:%s: %s", o->k.store, o->k.id, rs.msg[k]);
 			free(rs.msg[k]);
+			free((char *)rs.subject[k]);
 		}
 		if (m == 0)
 			moved_meanwhile(o);
