@@ -1058,6 +1058,15 @@ json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e)
 	return canonical(source, raw, NULL, 0, 0, e);
 }
 
+json_t *wsi_order_canonical_small(const char *source, const char *raw, size_t len)
+{
+	wsi_error e = {0};
+	json_t *r = wsi_json_parse_lazy(raw, len, "line_items", WSI_LAZY_SPAN);
+	json_t *c = r ? canonical(source, r, raw, len, 1, &e) : NULL;
+	json_decref(r);
+	return c;
+}
+
 json_t *wsi_order_stored(const char *source, const void *raw, size_t raw_len, const char *stored)
 {
 	if (stored && *stored) {

@@ -32,6 +32,10 @@
 /* Derive the canonical order from a store's raw order (source "woocommerce" or "shopify").
  * Money stays decimal text. NULL with *e naming the field when a value cannot be read. */
 json_t *wsi_order_canonical(const char *source, const json_t *raw, wsi_error *e);
+/* The same canonical order from the raw text, read lazily: each of its line_items read in turn,
+ * its lines and their taxes kept as their text (wsi_json_elem reads one). NULL when it cannot be
+ * read so (wsi_order_canonical then says why). For an order of thousands of lines. */
+json_t *wsi_order_canonical_small(const char *source, const char *raw, size_t len);
 /* The store statuses posted by default for a source (comma list). */
 const char *wsi_order_default_post_statuses(const char *source);
 /* The order's id as the store gives it ("727", "5554292719956"), or NULL. */

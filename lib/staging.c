@@ -119,9 +119,9 @@ static int write_lines(wsi_staging *s, const wsi_download *d, int replace, wsi_e
 	bind_text(s->del_lines, 2, d->id);
 	if (replace && step_done(s, s->del_lines, "cannot replace order lines", e))
 		return -1;
-	size_t i;
-	json_t *l;
-	json_array_foreach(json_object_get(d->canon, "lines"), i, l) {
+	const json_t *lines = json_object_get(d->canon, "lines");
+	for (size_t i = 0; i < json_array_size(lines); i++) {
+		json_t *l = wsi_json_elem(lines, i); /* (an order of thousands of lines keeps them as text) */
 		sqlite3_stmt *st = s->ins_line;
 		bind_text(st, 1, d->store);
 		bind_text(st, 2, d->id);
@@ -132,7 +132,9 @@ static int write_lines(wsi_staging *s, const wsi_download *d, int replace, wsi_e
 		bind_text(st, 7, wsi_jstr(l, "unit_price"));
 		bind_text(st, 8, wsi_jstr(l, "total"));
 		bind_text(st, 9, wsi_jstr(l, "tax"));
-		if (step_done(s, st, "cannot write an order line", e))
+		int rc = step_done(s, st, "cannot write an order line", e);
+		json_decref(l);
+		if (rc)
 			return -1;
 	}
 	return 0;

@@ -153,12 +153,19 @@ void arena_free(struct arena *a)
 	memset(a, 0, sizeof *a);
 }
 
+#define BIG_ORDER (1 << 20)
+
 void job_derive(struct job *j)
 {
 	wsi_error ce = {0};
-	current = &j->mem;
-	json_t *raw = wsi_json_parse(j->env.order.p, j->env.order.n, "the order", &ce);
-	j->canon = raw ? wsi_order_canonical(j->source, raw, &ce) : NULL;
+	/* an order over a MiB (thousands of lines) is read a line at a time, outside the arena, which
+	 * would keep every line's tree to the end: as a stored order is read (wsi_order_stored) */
+	j->own_canon = j->env.order.n > BIG_ORDER;
+	current = j->own_canon ? NULL : &j->mem;
+	j->canon = j->own_canon ? wsi_order_canonical_small(j->source, j->env.order.p, j->env.order.n) : NULL;
+	json_t *raw = j->canon ? NULL : wsi_json_parse(j->env.order.p, j->env.order.n, "the order", &ce);
+	if (!j->canon)
+		j->canon = raw ? wsi_order_canonical(j->source, raw, &ce) : NULL;
 	json_decref(raw);
 	if (!j->canon) {
 		/* one order that cannot be read is kept raw as unreadable; the mark goes on */
@@ -173,7 +180,10 @@ void job_derive(struct job *j)
 
 void job_clear(struct job *j)
 {
-	j->canon = NULL; /* in j->mem: let go with it, never through json_decref outside it */
+	if (j->own_canon)
+		json_decref(j->canon);
+	j->canon = NULL; /* else in j->mem: let go with it, never through json_decref outside it */
+	j->own_canon = 0;
 	arena_reset(&j->mem);
 	j->done = 0;
 	if (j->cap > (1 << 20)) { /* a huge order once: do not hold its buffer for the rest of the run */

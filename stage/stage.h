@@ -39,6 +39,7 @@ struct job {
 	char content_hash[33];
 	char unreadable[1024];  /* why the order could not be read, or "" */
 	struct arena mem;       /* canon lives here */
+	int own_canon;          /* ... or not: an order over a MiB, read a line at a time (json_decref it) */
 };
 
 /* Read the envelope of job->line (kind, where, e, key fields, raw hash). */
