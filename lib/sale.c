@@ -542,57 +542,54 @@ static int item_detail(json_t *details, const json_t *canon, const wsi_tax_index
 		       const char *store, const char *id, struct taxsum *sum, wsi_error *e, size_t i, const json_t *l, const char *item)
 {
 	char b[48];
-	{
-		wsi_dec q = dec_of(l, "quantity"), net = dec_of(l, "total"), tax = dec_of(l, "tax"), unit;
-		struct taxv t;
-		if (!item || !*item || q.v <= 0 || net.v < 0 || wsi_dec_div(net, q, &unit)) {
-			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be sent (no item or no quantity)", store, id, i + 1);
-		}
-		if (tax_vector(canon, ti, mapped, "line", i, tax, &t, store, id, e))
-			return -1;
-		wsi_dec cents = wsi_dec_round(unit, 2), ext;
-		wsi_dec_mul(cents, q, &ext);
-		if (ext.v == net.v) {
-			put_detail(details, item_line(item, location, q, cents, net, &t));
-		} else if (q.v % WSI_DEC_ONE == 0) {
-			/* Split the line so the extended amounts add up to the net exactly:
-			 * 35.98 for 3 is 2 x 11.99 and 1 x 12.00 (money.md, decision 3); each authority's
-			 * tax split in proportion, the second part taking what rounding left. */
-			wsi_dec lo = {unit.v / WSI_DEC_CENT * WSI_DEC_CENT}, lo_ext, part_q, part_net;
-			wsi_dec_mul(lo, q, &lo_ext);
-			int64_t up = (net.v - lo_ext.v) / WSI_DEC_CENT; /* units that take one cent more */
-			if (up <= 0 || up * WSI_DEC_ONE >= q.v) { /* (never a part of no units) */
-				return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be split into cents", store, id, i + 1);
-			}
-			part_q = (wsi_dec){up * WSI_DEC_ONE};
-			wsi_dec_mul((wsi_dec){lo.v + WSI_DEC_CENT}, part_q, &part_net);
-			struct taxv pt = {0}, rest = {0};
-			for (int a = 1; a <= 5; a++) {
-				wsi_dec_mul(t.a[a], part_q, &pt.a[a]);
-				wsi_dec_div(pt.a[a], q, &pt.a[a]);
-				pt.a[a] = wsi_dec_round(pt.a[a], 2);
-				rest.a[a] = wsi_dec_sub(t.a[a], pt.a[a]);
-				/* exempt only where the whole line had no tax (a part's share may round to 0.00) */
-				pt.exempt[a] = rest.exempt[a] = t.a[a].v ? 0 : t.exempt[a];
-			}
-			pt.calculated = rest.calculated = t.calculated;
-			put_detail(details, item_line(item, location, part_q, (wsi_dec){lo.v + WSI_DEC_CENT}, part_net, &pt));
-			put_detail(details, item_line(item, location, wsi_dec_sub(q, part_q), lo,
-								 wsi_dec_sub(net, part_net), &rest));
-			add_sum(sum, part_net, &pt);
-			add_sum(sum, wsi_dec_sub(net, part_net), &rest);
-			return 0;
-		} else if (exact_price(q, net, unit, &cents)) {
-			/* a fractional quantity: a price in cents whose extension rounds to the net (decision 11) */
-			put_detail(details, item_line(item, location, q, cents, net, &t));
-		} else {
-			refusal = "no-exact-price";
-			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu: %s for a quantity of %s has no price in cents "
-					"whose extension is %s, and a fractional quantity cannot be split", store, id, i + 1,
-					wsi_dec_fmt(net, 2, b, sizeof b), wsi_jstr(l, "quantity"), wsi_dec_fmt(net, 2, b, sizeof b));
-		}
-		add_sum(sum, net, &t);
+	wsi_dec q = dec_of(l, "quantity"), net = dec_of(l, "total"), tax = dec_of(l, "tax"), unit;
+	struct taxv t;
+	if (!item || !*item || q.v <= 0 || net.v < 0 || wsi_dec_div(net, q, &unit)) {
+		return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be sent (no item or no quantity)", store, id, i + 1);
 	}
+	if (tax_vector(canon, ti, mapped, "line", i, tax, &t, store, id, e))
+		return -1;
+	wsi_dec cents = wsi_dec_round(unit, 2), ext;
+	wsi_dec_mul(cents, q, &ext);
+	if (ext.v == net.v) {
+		put_detail(details, item_line(item, location, q, cents, net, &t));
+	} else if (q.v % WSI_DEC_ONE == 0) {
+		/* Split the line so the extended amounts add up to the net exactly:
+		 * 35.98 for 3 is 2 x 11.99 and 1 x 12.00 (money.md, decision 3); each authority's
+		 * tax split in proportion, the second part taking what rounding left. */
+		wsi_dec lo = {unit.v / WSI_DEC_CENT * WSI_DEC_CENT}, lo_ext, part_q, part_net;
+		wsi_dec_mul(lo, q, &lo_ext);
+		int64_t up = (net.v - lo_ext.v) / WSI_DEC_CENT; /* units that take one cent more */
+		if (up <= 0 || up * WSI_DEC_ONE >= q.v) { /* (never a part of no units) */
+			return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu cannot be split into cents", store, id, i + 1);
+		}
+		part_q = (wsi_dec){up * WSI_DEC_ONE};
+		wsi_dec_mul((wsi_dec){lo.v + WSI_DEC_CENT}, part_q, &part_net);
+		struct taxv pt = {0}, rest = {0};
+		for (int a = 1; a <= 5; a++) {
+			wsi_dec_mul(t.a[a], part_q, &pt.a[a]);
+			wsi_dec_div(pt.a[a], q, &pt.a[a]);
+			pt.a[a] = wsi_dec_round(pt.a[a], 2);
+			rest.a[a] = wsi_dec_sub(t.a[a], pt.a[a]);
+			/* exempt only where the whole line had no tax (a part's share may round to 0.00) */
+			pt.exempt[a] = rest.exempt[a] = t.a[a].v ? 0 : t.exempt[a];
+		}
+		pt.calculated = rest.calculated = t.calculated;
+		put_detail(details, item_line(item, location, part_q, (wsi_dec){lo.v + WSI_DEC_CENT}, part_net, &pt));
+		put_detail(details, item_line(item, location, wsi_dec_sub(q, part_q), lo, wsi_dec_sub(net, part_net), &rest));
+		add_sum(sum, part_net, &pt);
+		add_sum(sum, wsi_dec_sub(net, part_net), &rest);
+		return 0;
+	} else if (exact_price(q, net, unit, &cents)) {
+		/* a fractional quantity: a price in cents whose extension rounds to the net (decision 11) */
+		put_detail(details, item_line(item, location, q, cents, net, &t));
+	} else {
+		refusal = "no-exact-price";
+		return wsi_fail(e, WSI_EXIT_ORDERS, "%s:%s: line %zu: %s for a quantity of %s has no price in cents "
+				"whose extension is %s, and a fractional quantity cannot be split", store, id, i + 1,
+				wsi_dec_fmt(net, 2, b, sizeof b), wsi_jstr(l, "quantity"), wsi_dec_fmt(net, 2, b, sizeof b));
+	}
+	add_sum(sum, net, &t);
 	return 0;
 }
 
