@@ -1073,14 +1073,16 @@ json_t *wsi_order_stored(const char *source, const void *raw, size_t raw_len, co
 		json_t *c = json_loads(stored, 0, NULL);
 		return c ? c : json_object();
 	}
-	wsi_error e = {0};
-	/* read once when staged: its lines are read one at a time, and kept as text */
-	json_t *r = raw ? wsi_json_parse_lazy(raw, raw_len, "line_items", WSI_LAZY_SPAN) : NULL;
-	int noted = r != NULL;
-	if (raw && !r)
-		r = wsi_json_parse(raw, raw_len, "the order", &e);
-	json_t *c = r && source ? canonical(source, r, noted ? raw : NULL, raw_len, 1, &e) : NULL;
-	json_decref(r);
+	if (!raw || !source)
+		return json_object();
+	/* read once when staged: its lines read one at a time, and kept as text; else read whole */
+	json_t *c = wsi_order_canonical_small(source, raw, raw_len);
+	if (!c) {
+		wsi_error e = {0};
+		json_t *r = wsi_json_parse(raw, raw_len, "the order", &e);
+		c = r ? canonical(source, r, NULL, 0, 1, &e) : NULL;
+		json_decref(r);
+	}
 	return c ? c : json_object();
 }
 

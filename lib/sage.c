@@ -289,7 +289,7 @@ int wsi_sage_post(wsi_sage *s, const char *path, const char *body, const char *n
 		return wsi_http_outcome_unknown(s->http) ? WSI_SAGE_UNKNOWN : WSI_SAGE_FAILED;
 	if (r.status >= 200 && r.status <= 299) {
 		/* what was made, but its details: an order of 100,000 lines comes back whole */
-		*out = wsi_json_parse_lazy(r.body, r.len, "OrderDetails", 0);
+		*out = wsi_json_parse_lazy(r.body, r.len, "OrderDetails", WSI_LAZY_DROP);
 		if (!*out)
 			*out = wsi_json_parse(r.body, r.len, shown, e);
 		long status = r.status;

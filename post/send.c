@@ -157,7 +157,7 @@ int post_receipt(struct ctx *c, sqlite3 *db, wsi_sage *s, wsi_loaded *k, const s
 static json_t *what_was_sent(const char *body, const json_t *mapped)
 {
 	wsi_error e = {0};
-	json_t *b = wsi_json_parse_lazy(body, strlen(body), "OrderDetails", 0), *tax = json_array();
+	json_t *b = wsi_json_parse_lazy(body, strlen(body), "OrderDetails", WSI_LAZY_DROP), *tax = json_array();
 	if (!b)
 		b = wsi_json_parse(body, strlen(body), "the order body", &e);
 	for (int a = 1; a <= 5; a++) {
